@@ -1,0 +1,38 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Microsoft.Extensions.Hosting;
+
+public static class NpgsqlExtensions
+{
+    /// <summary>One pooled <see cref="NpgsqlDataSource"/> for <c>ConnectionStrings:&lt;name&gt;</c>, and a health check.</summary>
+    public static IHostApplicationBuilder AddNpgsqlDataSource(this IHostApplicationBuilder builder, string connectionName)
+    {
+        var connectionString = ConnectionStrings.Require(builder.Configuration, connectionName);
+        builder.Services.AddSingleton(sp => new NpgsqlDataSourceBuilder(connectionString)
+            .UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>())
+            .Build());
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
+            connectionName, sp => new NpgsqlHealthCheck(sp.GetRequiredService<NpgsqlDataSource>()), null, null));
+        return builder;
+    }
+
+    private sealed class NpgsqlHealthCheck(NpgsqlDataSource dataSource) : IHealthCheck
+    {
+        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken)
+        {
+            try
+            {
+                await using var command = dataSource.CreateCommand("SELECT 1");
+                await command.ExecuteScalarAsync(cancellationToken);
+                return HealthCheckResult.Healthy();
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException)
+            {
+                return new HealthCheckResult(context.Registration.FailureStatus, exception: e);
+            }
+        }
+    }
+}
