@@ -1,0 +1,40 @@
+namespace Q4.Hosting;
+
+/// <summary>How the AppHost runs the graph; section "AppHost", or the command-line switches in <see cref="Switches"/>.</summary>
+public sealed class AppHostOptions
+{
+    public const string Section = "AppHost";
+
+    public static readonly Dictionary<string, string> Switches = new()
+    {
+        ["--state-dir"] = $"{Section}:{nameof(StateDirectory)}",
+        ["--random-ports"] = $"{Section}:{nameof(RandomPorts)}",
+        ["--parent-pid"] = $"{Section}:{nameof(ParentProcessId)}",
+        ["--quiet"] = $"{Section}:{nameof(Quiet)}",
+        ["--otlp-endpoint"] = $"{Section}:{nameof(OtlpEndpoint)}",
+    };
+
+    /// <summary>Data, logs, secrets and pids of this run. Default: <c>&lt;repository&gt;/.q4</c>.</summary>
+    public string? StateDirectory { get; set; }
+
+    /// <summary>Tools the AppHost installs itself (s3rver). Default: <c>&lt;repository&gt;/.q4/tools</c>, shared by all runs.</summary>
+    public string? ToolsDirectory { get; set; }
+
+    /// <summary>Ignore the fixed ports (dashboard, frontend, identity) so that several graphs can run at once.</summary>
+    public bool RandomPorts { get; set; }
+
+    public int DashboardPort { get; set; } = 18888;
+
+    /// <summary>Stop the whole graph when this process ends (the test host that started us).</summary>
+    public int? ParentProcessId { get; set; }
+
+    /// <summary>Keep the resources' output in their log files only.</summary>
+    public bool Quiet { get; set; }
+
+    /// <summary>Where services send OpenTelemetry data (OTLP). Unset: services export nothing.</summary>
+    public string? OtlpEndpoint { get; set; }
+
+    public TimeSpan StartupTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    public TimeSpan StopTimeout { get; set; } = TimeSpan.FromSeconds(15);
+}

@@ -1,0 +1,81 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using System.Net;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Q4.Hosting;
+
+/// <summary>The AppHost's own pages: each resource's state, URLs and pids, and its console log.</summary>
+internal static class Dashboard
+{
+    public static IEndpointRouteBuilder MapDashboard(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/resources", (IReadOnlyList<Resource> resources) =>
+            TypedResults.Ok(resources.Select(r => new
+            {
+                r.Name,
+                State = StateOf(r).ToString(),
+                r.Urls,
+                Processes = r.Processes.Select(p => new
+                {
+                    p.Name,
+                    p.Pid,
+                    ExitCode = p.Exited.IsCompleted ? p.Exited.Result : (int?)null,
+                }),
+            })));
+
+        app.MapGet("/logs/{process}", Results<ContentHttpResult, NotFound> (string process, RunContext context) =>
+        {
+            var path = Path.Combine(context.State.LogsDirectory, $"{process}.log");
+            if (process.Contains('/') || process.Contains("..") || !File.Exists(path))
+            {
+                return TypedResults.NotFound();
+            }
+            return TypedResults.Text(Tail(path, 256 * 1024), "text/plain; charset=utf-8");
+        });
+
+        app.MapGet("/", (IReadOnlyList<Resource> resources) => TypedResults.Content(Page(resources), "text/html; charset=utf-8"));
+        return app;
+    }
+
+    private static ResourceState StateOf(Resource resource) =>
+        resource.State == ResourceState.Healthy && resource.Processes.Any(p => p.Exited.IsCompleted)
+            ? ResourceState.Exited
+            : resource.State;
+
+    private static string Tail(string path, int bytes)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        stream.Seek(Math.Max(0, stream.Length - bytes), SeekOrigin.Begin);
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
+    private static string Page(IReadOnlyList<Resource> resources)
+    {
+        var html = new StringBuilder("""
+            <!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="5">
+            <title>Q4 AppHost</title><style>body{font-family:system-ui,sans-serif;margin:2rem}
+            table{border-collapse:collapse}td,th{padding:.3rem .8rem;border-bottom:1px solid #ddd;text-align:left}
+            .Healthy{color:#080}.Failed,.Exited{color:#c00}</style></head><body><h1>Q4 resources</h1>
+            <table><tr><th>Resource</th><th>State</th><th>URLs</th><th>Processes (log)</th></tr>
+            """);
+        foreach (var resource in resources)
+        {
+            var state = StateOf(resource);
+            html.Append($"<tr><td>{E(resource.Name)}</td><td class=\"{state}\">{state}</td><td>");
+            html.AppendJoin("<br>", resource.Urls.Select(u => u.StartsWith("http") ? $"<a href=\"{E(u)}\">{E(u)}</a>" : E(u)));
+            html.Append("</td><td>");
+            html.AppendJoin("<br>", resource.Processes.Select(p =>
+                $"<a href=\"/logs/{E(p.Name)}\">{E(p.Name)}</a> pid {p.Pid}" +
+                (p.Exited.IsCompleted ? $" exited ({p.Exited.Result})" : "")));
+            html.Append("</td></tr>");
+        }
+        return html.Append("</table></body></html>").ToString();
+
+        static string E(string text) => WebUtility.HtmlEncode(text);
+    }
+}

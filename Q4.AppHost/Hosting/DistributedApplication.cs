@@ -1,0 +1,78 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Q4.Hosting;
+
+/// <summary>The declared graph, ready to run: <c>DistributedApplication.CreateBuilder(args)</c> ... <c>Build().Run()</c>.</summary>
+public sealed class DistributedApplication
+{
+    private readonly WebApplicationBuilder _host;
+    private readonly IReadOnlyList<Resource> _resources;
+
+    internal DistributedApplication(WebApplicationBuilder host, IReadOnlyList<Resource> resources)
+    {
+        _host = host;
+        _resources = resources;
+    }
+
+    public static DistributedApplicationBuilder CreateBuilder(string[] args) => new(args);
+
+    public void Run() => RunAsync().GetAwaiter().GetResult();
+
+    /// <summary>Starts every resource in dependency order and runs until Ctrl+C, SIGTERM or a failed start.</summary>
+    public async Task RunAsync()
+    {
+        var options = _host.Configuration.GetSection(AppHostOptions.Section).Get<AppHostOptions>() ?? new();
+        var root = DistributedApplicationBuilder.RepositoryRoot;
+        var state = new StateDirectory(
+            options.StateDirectory ?? Path.Combine(root, ".q4"),
+            options.ToolsDirectory ?? Path.Combine(root, ".q4", "tools"));
+        var log = new ConsoleLog(echoResources: !options.Quiet);
+        var context = new RunContext(options, state, log, new Tools(state.ToolsDirectory, log));
+
+        try
+        {
+            state.Lock();
+            state.DeleteEndpoints();
+            foreach (var leftover in await state.Pids.StopLeftoversAsync())
+            {
+                log.Info($"Stopped {leftover}, left running by an earlier AppHost that did not shut down.");
+            }
+            await context.Tools.EnsureAsync(_resources.SelectMany(r => r.RequiredTools), CancellationToken.None);
+            context.DashboardUrl = $"http://localhost:{context.Ports.Allocate("dashboard", options.DashboardPort)}";
+            foreach (var resource in _resources)
+            {
+                resource.Allocate(context);
+            }
+
+            _host.WebHost.UseUrls(context.DashboardUrl);
+            _host.Logging.SetMinimumLevel(LogLevel.Warning);
+            _host.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.StopTimeout * 3);
+            _host.Services.AddSingleton(context);
+            _host.Services.AddSingleton(_resources);
+            _host.Services.AddHostedService<Orchestrator>();
+            if (options.ParentProcessId is { } parent)
+            {
+                _host.Services.AddHostedService(sp => new ParentProcessWatcher(parent, sp.GetRequiredService<IHostApplicationLifetime>(), log));
+            }
+
+            await using var app = _host.Build();
+            app.MapDashboard();
+            await app.RunAsync();
+        }
+        catch (AppHostException e)
+        {
+            log.Error(e.Message);
+            Environment.ExitCode = 1;
+        }
+        finally
+        {
+            state.Unlock();
+        }
+    }
+}

@@ -1,0 +1,43 @@
+namespace Q4.Hosting;
+
+public enum ResourceState { Waiting, Starting, Healthy, Failed, Exited, Stopping, Stopped }
+
+/// <summary>Something the AppHost runs: a store, a database inside a store, or a .NET project.</summary>
+public abstract class Resource(string name)
+{
+    public string Name { get; } = name;
+
+    /// <summary>Resources that must be healthy before this one starts.</summary>
+    internal List<Resource> WaitsFor { get; } = [];
+
+    /// <summary>Stores stop after everything that may still be writing to them.</summary>
+    internal abstract int StopOrder { get; }
+
+    internal ResourceState State { get; set; } = ResourceState.Waiting;
+
+    internal TaskCompletionSource Healthy { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    internal virtual IReadOnlyList<ChildProcess> Processes => [];
+
+    /// <summary>Programs that must be on the machine before the resource starts.</summary>
+    internal virtual IEnumerable<Tool> RequiredTools => [];
+
+    /// <summary>Chooses ports and secrets; runs for every resource before any starts.</summary>
+    internal abstract void Allocate(RunContext context);
+
+    /// <summary>Starts the resource and returns once it is healthy.</summary>
+    internal abstract Task StartAsync(RunContext context, CancellationToken cancellationToken);
+
+    internal virtual async Task StopAsync(CancellationToken cancellationToken) =>
+        await Task.WhenAll(Processes.Select(p => p.StopAsync(cancellationToken)));
+
+    internal abstract IReadOnlyList<string> Urls { get; }
+}
+
+/// <summary>A resource a project reaches through <c>ConnectionStrings__&lt;name&gt;</c>.</summary>
+public interface IResourceWithConnectionString
+{
+    string Name { get; }
+
+    string ConnectionString { get; }
+}

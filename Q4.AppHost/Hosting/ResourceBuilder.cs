@@ -1,0 +1,62 @@
+namespace Q4.Hosting;
+
+/// <summary>Declares a resource fluently, as Aspire's IResourceBuilder does.</summary>
+public sealed class ResourceBuilder<T>(T resource, DistributedApplicationBuilder application) where T : Resource
+{
+    public T Resource { get; } = resource;
+
+    public DistributedApplicationBuilder ApplicationBuilder { get; } = application;
+}
+
+public static class ResourceBuilderExtensions
+{
+    /// <summary>Start this resource only once <paramref name="dependency"/> is healthy.</summary>
+    public static ResourceBuilder<T> WaitFor<T, TDependency>(this ResourceBuilder<T> builder, ResourceBuilder<TDependency> dependency)
+        where T : Resource where TDependency : Resource
+    {
+        builder.Resource.WaitsFor.Add(dependency.Resource);
+        return builder;
+    }
+
+    /// <summary>Hands the project the store's connection string as <c>ConnectionStrings__&lt;name&gt;</c>.</summary>
+    public static ResourceBuilder<ProjectResource> WithReference<TStore>(this ResourceBuilder<ProjectResource> builder, ResourceBuilder<TStore> store)
+        where TStore : Resource, IResourceWithConnectionString
+    {
+        builder.Resource.References.Add(store.Resource);
+        return builder;
+    }
+
+    /// <summary>Lets the project find the other one by name through service discovery (<c>services__&lt;name&gt;__http__&lt;i&gt;</c>).</summary>
+    public static ResourceBuilder<ProjectResource> WithReference(this ResourceBuilder<ProjectResource> builder, ResourceBuilder<ProjectResource> project)
+    {
+        builder.Resource.References.Add(project.Resource);
+        return builder;
+    }
+
+    public static ResourceBuilder<ProjectResource> WithReplicas(this ResourceBuilder<ProjectResource> builder, int replicas)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(replicas, 1);
+        builder.Resource.Replicas = replicas;
+        return builder;
+    }
+
+    /// <summary>Serve on a fixed port (needed where a URL is registered elsewhere, such as OIDC redirects).</summary>
+    public static ResourceBuilder<ProjectResource> WithHttpEndpoint(this ResourceBuilder<ProjectResource> builder, int port)
+    {
+        builder.Resource.FixedPort = port;
+        return builder;
+    }
+
+    /// <summary>The resource is healthy when GET <paramref name="path"/> answers 2xx on every replica.</summary>
+    public static ResourceBuilder<ProjectResource> WithHttpHealthCheck(this ResourceBuilder<ProjectResource> builder, string path)
+    {
+        builder.Resource.HealthCheckPath = path;
+        return builder;
+    }
+
+    public static ResourceBuilder<ProjectResource> WithEnvironment(this ResourceBuilder<ProjectResource> builder, string name, string value)
+    {
+        builder.Resource.Environment[name] = value;
+        return builder;
+    }
+}

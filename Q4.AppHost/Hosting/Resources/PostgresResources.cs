@@ -1,0 +1,174 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using Npgsql;
+
+namespace Q4.Hosting;
+
+/// <summary>
+/// A PostgreSQL server of Debian's packages. It refuses to run as root, so as root it runs as the
+/// <c>postgres</c> user (through setpriv, which keeps the pid the AppHost sees) on a data folder that user owns.
+/// </summary>
+public sealed class PostgresServerResource(string name) : Resource(name), IResourceWithConnectionString
+{
+    private const string SystemUser = "postgres";
+
+    private int _port;
+    private string _password = "";
+    private ChildProcess? _process;
+
+    public string ConnectionString => $"Host=127.0.0.1;Port={_port};Username=postgres;Password={_password}";
+
+    internal override int StopOrder => StopOrders.Store;
+
+    internal override IReadOnlyList<ChildProcess> Processes => _process is null ? [] : [_process];
+
+    internal override IReadOnlyList<string> Urls => [$"postgresql://127.0.0.1:{_port}"];
+
+    internal override IEnumerable<Tool> RequiredTools => [Tools.Postgres];
+
+    internal override void Allocate(RunContext context)
+    {
+        _port = context.Ports.Allocate(Name);
+        _password = context.State.Secret($"{Name}-password");
+    }
+
+    internal override async Task StartAsync(RunContext context, CancellationToken cancellationToken)
+    {
+        var dataDirectory = await PrepareDataDirectoryAsync(context, cancellationToken);
+        var spec = AsServerUser(Path.Combine(context.Tools.PostgresBin, "postgres"),
+        [
+            "-D", dataDirectory,
+            "-c", "listen_addresses=127.0.0.1",
+            "-c", $"port={_port}",
+            "-c", "unix_socket_directories=",
+            "-c", "max_connections=300",
+        ]) with
+        {
+            // SIGINT is PostgreSQL's "fast" shutdown: roll back open transactions, checkpoint, exit.
+            StopSignal = Signals.SIGINT,
+        };
+        _process = new ChildProcess(Name, spec, context);
+        _process.Start();
+
+        await context.WaitUntilHealthyAsync(Name, Processes, async ct =>
+        {
+            await using var connection = new NpgsqlConnection(ConnectionString + ";Pooling=false;Timeout=2");
+            await connection.OpenAsync(ct);
+            await using var command = new NpgsqlCommand("SELECT 1", connection);
+            return (int)(await command.ExecuteScalarAsync(ct))! == 1;
+        }, cancellationToken);
+    }
+
+    /// <summary>Creates the cluster on first run (initdb), with the generated password for the postgres role.</summary>
+    private async Task<string> PrepareDataDirectoryAsync(RunContext context, CancellationToken cancellationToken)
+    {
+        var dataDirectory = DataDirectoryFor(context);
+        if (File.Exists(Path.Combine(dataDirectory, "PG_VERSION")))
+        {
+            return dataDirectory;
+        }
+        if (Directory.Exists(dataDirectory) && Directory.EnumerateFileSystemEntries(dataDirectory).Any())
+        {
+            throw new AppHostException(
+                $"{dataDirectory} holds files but no PostgreSQL cluster (an interrupted first run?). Delete it and start again.");
+        }
+
+        context.Log.Info($"{Name}: creating a new cluster in {dataDirectory}...");
+        Directory.CreateDirectory(dataDirectory);
+        var passwordFile = Path.Combine(Path.GetDirectoryName(dataDirectory)!, $".{Name}-initdb-password");
+        await File.WriteAllTextAsync(passwordFile, _password, cancellationToken);
+        try
+        {
+            if (Signals.IsRoot)
+            {
+                await ChownAsync(dataDirectory);
+                await ChownAsync(passwordFile);
+            }
+            var initdb = AsServerUser(Path.Combine(context.Tools.PostgresBin, "initdb"),
+                ["-D", dataDirectory, "-U", "postgres", $"--pwfile={passwordFile}", "-E", "UTF8", "--no-locale",
+                 "--auth-host=scram-sha-256", "--auth-local=peer"]);
+            var process = new ChildProcess($"{Name}-initdb", initdb, context);
+            var exitCode = await process.RunToEndAsync(cancellationToken);
+            if (exitCode != 0)
+            {
+                throw new AppHostException($"initdb failed with code {exitCode}:{Environment.NewLine}{process.RecentOutput()}");
+            }
+        }
+        finally
+        {
+            File.Delete(passwordFile);
+        }
+        return dataDirectory;
+    }
+
+    /// <summary>
+    /// Normally <c>.q4/data/&lt;name&gt;</c>. As root, the postgres user must be able to reach that folder; when a
+    /// parent folder is closed to it (a checkout under /root), the cluster lives under /var/lib/q4 instead.
+    /// </summary>
+    private string DataDirectoryFor(RunContext context)
+    {
+        var preferred = Path.Combine(context.State.DataDirectory, Name);
+        if (!Signals.IsRoot || ReachableByServerUser(context.State.DataDirectory))
+        {
+            return preferred;
+        }
+        var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(preferred)))[..12];
+        var fallback = Path.Combine("/var/lib/q4", key, Name);
+        context.Log.Info($"{Name}: the postgres user cannot reach {preferred}; keeping the cluster in {fallback}.");
+        return fallback;
+    }
+
+    private static bool ReachableByServerUser(string directory)
+    {
+        using var test = Process.Start(new ProcessStartInfo("setpriv",
+            ["--reuid", SystemUser, "--regid", SystemUser, "--init-groups", "test", "-x", directory]))!;
+        test.WaitForExit();
+        return test.ExitCode == 0;
+    }
+
+    private static ProcessSpec AsServerUser(string program, string[] arguments) =>
+        Signals.IsRoot
+            ? new ProcessSpec("setpriv", ["--reuid", SystemUser, "--regid", SystemUser, "--init-groups", program, .. arguments])
+            : new ProcessSpec(program, arguments);
+
+    private static async Task ChownAsync(string path)
+    {
+        using var chown = Process.Start("chown", ["-R", $"{SystemUser}:{SystemUser}", path]);
+        await chown.WaitForExitAsync();
+    }
+}
+
+/// <summary>A database inside a PostgreSQL server; created on first start, as Aspire does.</summary>
+public sealed class PostgresDatabaseResource(string name, PostgresServerResource server)
+    : Resource(name), IResourceWithConnectionString
+{
+    public PostgresServerResource Server { get; } = server;
+
+    public string ConnectionString => $"{Server.ConnectionString};Database={Name}";
+
+    internal override int StopOrder => StopOrders.Store;
+
+    internal override IReadOnlyList<string> Urls => [];
+
+    internal override void Allocate(RunContext context)
+    {
+    }
+
+    internal override async Task StartAsync(RunContext context, CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(Server.ConnectionString + ";Database=postgres;Pooling=false");
+        await connection.OpenAsync(cancellationToken);
+        await using var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = $1", connection)
+        {
+            Parameters = { new() { Value = Name } },
+        };
+        if (await exists.ExecuteScalarAsync(cancellationToken) is null)
+        {
+            var quoted = new NpgsqlCommandBuilder().QuoteIdentifier(Name);
+            await using var create = new NpgsqlCommand($"CREATE DATABASE {quoted}", connection);
+            await create.ExecuteNonQueryAsync(cancellationToken);
+            context.Log.Info($"{Name}: database created.");
+        }
+    }
+}

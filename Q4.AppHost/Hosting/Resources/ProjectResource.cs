@@ -1,0 +1,116 @@
+namespace Q4.Hosting;
+
+/// <summary>A .NET project of this solution, run from its built assembly as one or more replicas.</summary>
+public sealed class ProjectResource(string name, IProjectMetadata project) : Resource(name)
+{
+    private readonly List<int> _ports = [];
+    private readonly List<ChildProcess> _replicas = [];
+
+    public IProjectMetadata Project { get; } = project;
+
+    internal int Replicas { get; set; } = 1;
+
+    internal int? FixedPort { get; set; }
+
+    internal string? HealthCheckPath { get; set; }
+
+    /// <summary>Stores and projects this one reaches, handed over as Aspire's environment variables.</summary>
+    internal List<Resource> References { get; } = [];
+
+    internal Dictionary<string, string> Environment { get; } = [];
+
+    internal override int StopOrder => StopOrders.Service;
+
+    internal override IReadOnlyList<ChildProcess> Processes => _replicas;
+
+    internal override IReadOnlyList<string> Urls => _ports.Select(port => $"http://localhost:{port}").ToList();
+
+    internal override IEnumerable<Tool> RequiredTools => [];
+
+    internal override void Allocate(RunContext context)
+    {
+        if (FixedPort is not null && Replicas > 1)
+        {
+            throw new AppHostException($"{Name}: a fixed port cannot serve {Replicas} replicas.");
+        }
+        for (var replica = 0; replica < Replicas; replica++)
+        {
+            _ports.Add(context.Ports.Allocate(Name, FixedPort));
+        }
+    }
+
+    internal override async Task StartAsync(RunContext context, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(Project.AssemblyPath))
+        {
+            throw new AppHostException($"{Name}: {Project.AssemblyPath} does not exist. Build the solution first (`dotnet build`).");
+        }
+        for (var replica = 0; replica < Replicas; replica++)
+        {
+            var instance = Replicas == 1 ? Name : $"{Name}-{replica}";
+            var spec = new ProcessSpec("dotnet", [Project.AssemblyPath])
+            {
+                // As `dotnet run` does: appsettings.json and wwwroot are found from the project folder.
+                WorkingDirectory = Path.GetDirectoryName(Project.ProjectPath),
+                Environment = EnvironmentFor(context, instance, Urls[replica]),
+            };
+            var process = new ChildProcess(instance, spec, context);
+            _replicas.Add(process);
+            process.Start();
+        }
+
+        if (HealthCheckPath is null)
+        {
+            return;
+        }
+        await Task.WhenAll(_replicas.Select((process, replica) =>
+            context.WaitUntilHealthyAsync(process.Name, [process], async ct =>
+            {
+                using var response = await context.Http.GetAsync(Urls[replica] + HealthCheckPath, ct);
+                return response.IsSuccessStatusCode;
+            }, cancellationToken)));
+    }
+
+    /// <summary>The variables Aspire's AppHost gives a project, so a service cannot tell who started it.</summary>
+    private Dictionary<string, string> EnvironmentFor(RunContext context, string instance, string url)
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["ASPNETCORE_URLS"] = url,
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["DOTNET_ENVIRONMENT"] = "Development",
+            ["OTEL_SERVICE_NAME"] = Name,
+            ["OTEL_RESOURCE_ATTRIBUTES"] = $"service.instance.id={instance}",
+            ["OTEL_BLRP_SCHEDULE_DELAY"] = "1000",
+            ["OTEL_BSP_SCHEDULE_DELAY"] = "1000",
+            ["OTEL_METRIC_EXPORT_INTERVAL"] = "1000",
+            ["Logging__Console__FormatterName"] = "simple",
+            ["Logging__Console__FormatterOptions__SingleLine"] = "true",
+            ["Hosting__ParentProcessId"] = System.Environment.ProcessId.ToString(),
+        };
+        if (context.Options.OtlpEndpoint is { } otlp)
+        {
+            environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp;
+        }
+        foreach (var reference in References)
+        {
+            switch (reference)
+            {
+                case IResourceWithConnectionString store:
+                    environment[$"ConnectionStrings__{store.Name}"] = store.ConnectionString;
+                    break;
+                case ProjectResource project:
+                    for (var i = 0; i < project.Urls.Count; i++)
+                    {
+                        environment[$"services__{project.Name}__http__{i}"] = project.Urls[i];
+                    }
+                    break;
+            }
+        }
+        foreach (var (key, value) in Environment)
+        {
+            environment[key] = value;
+        }
+        return environment;
+    }
+}
