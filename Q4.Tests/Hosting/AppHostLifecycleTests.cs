@@ -1,0 +1,120 @@
+using System.Net;
+using System.Net.Sockets;
+using Q4.Hosting;
+
+namespace Q4.Tests.Hosting;
+
+/// <summary>How the AppHost starts, fails, stops and recovers. The tests that kill things run graphs of their own.</summary>
+public sealed class AppHostLifecycleTests(GraphFixture graph)
+{
+    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_second_apphost_on_the_same_state_is_refused_with_the_pid_of_the_first()
+    {
+        await using var second = Q4AppHostFactory.Launch(graph.App.StateDirectory);
+
+        Assert.Equal(1, await second.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains($"Another Q4 AppHost (pid {graph.App.Pid}) is already running", second.Output);
+        // The running graph is untouched.
+        using var client = graph.App.CreateHttpClient("apiservice");
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health", Cancellation)).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_fixed_port_in_use_gives_one_clear_message_and_starts_nothing()
+    {
+        using var squatter = new TcpListener(IPAddress.Loopback, 0);
+        squatter.Start();
+        var port = ((IPEndPoint)squatter.LocalEndpoint).Port;
+
+        await using var app = Q4AppHostFactory.Launch(Q4AppHostFactory.NewStateDirectory(),
+            "--random-ports", "false", "--AppHost:DashboardPort", port.ToString());
+
+        Assert.Equal(1, await app.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains($"Port {port} for 'dashboard' is already in use", app.Output);
+        Assert.False(File.Exists(Path.Combine(app.StateDirectory, EndpointsFile.FileName)));
+        Assert.Empty(Leftovers.Of(app));
+    }
+
+    [Fact]
+    public async Task A_store_that_exits_while_starting_is_reported_and_everything_else_is_stopped()
+    {
+        var state = Q4AppHostFactory.NewStateDirectory();
+        // A cluster of a PostgreSQL version that does not exist: the server refuses it and exits at once.
+        var cluster = Directory.CreateDirectory(Path.Combine(state, "data", "postgres")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(cluster, "PG_VERSION"), "99\n", Cancellation);
+
+        await using var app = Q4AppHostFactory.Launch(state);
+
+        Assert.Equal(1, await app.WaitForExitAsync(TimeSpan.FromMinutes(2)));
+        Assert.Contains("postgres exited with code", app.Output);
+        Assert.Contains("while starting", app.Output);
+        Assert.Contains("Q4 did not start", app.Output);
+        Assert.Empty(await Leftovers.AfterSettlingAsync(app, TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
+    public async Task Ctrl_C_stops_services_before_stores_and_leaves_no_process()
+    {
+        await using var app = await Q4AppHostFactory.StartAsync(Cancellation);
+        var children = app.ChildPids;
+        Assert.NotEmpty(children);
+
+        Assert.Equal(0, await app.StopAsync());
+
+        Assert.Empty(Leftovers.Of(app));
+        Assert.All(children, pid => Assert.False(Signals.IsAlive(pid), $"pid {pid} outlived the AppHost"));
+        var output = app.Output;
+        Assert.True(output.IndexOf("apiservice stopped", StringComparison.Ordinal) < output.IndexOf("redis stopped", StringComparison.Ordinal));
+        Assert.True(output.IndexOf("syncservice stopped", StringComparison.Ordinal) < output.IndexOf("postgres stopped", StringComparison.Ordinal));
+        Assert.False(File.Exists(Path.Combine(app.StateDirectory, EndpointsFile.FileName)));
+    }
+
+    [Fact]
+    public async Task A_child_that_dies_is_reported_loudly_and_the_rest_keeps_running()
+    {
+        await using var app = await Q4AppHostFactory.StartAsync(Cancellation);
+        var victim = app.GetPids("syncservice")[1];
+
+        Signals.Send(victim, Signals.SIGKILL);
+
+        await WaitUntilAsync(() => app.Output.Contains($"syncservice-1 (pid {victim}) exited unexpectedly"), TimeSpan.FromSeconds(20));
+        using var client = app.CreateHttpClient("apiservice");
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health", Cancellation)).StatusCode);
+        Assert.Equal(0, await app.StopAsync());
+        Assert.Empty(Leftovers.Of(app));
+    }
+
+    [Fact]
+    public async Task After_the_apphost_is_killed_services_exit_and_the_next_run_stops_the_stores_it_left()
+    {
+        var first = await Q4AppHostFactory.StartAsync(Cancellation);
+        var stores = new[] { "redis", "postgres", "storage" }.SelectMany(first.GetPids).ToList();
+        var services = new[] { "identity", "apiservice", "syncservice", "frontend" }.SelectMany(first.GetPids).ToList();
+
+        await first.KillAsync();
+
+        // Services watch the AppHost and end by themselves; stores cannot, so they are still running...
+        await WaitUntilAsync(() => services.All(pid => !Signals.IsAlive(pid)), TimeSpan.FromSeconds(15));
+        Assert.All(stores, pid => Assert.True(Signals.IsAlive(pid)));
+
+        // ...until the next run on the same state stops them and starts a healthy graph.
+        await using var second = Q4AppHostFactory.Launch(first.StateDirectory);
+        await second.WaitUntilReadyAsync(TimeSpan.FromMinutes(3), Cancellation);
+        Assert.All(stores, pid => Assert.False(Signals.IsAlive(pid), $"leftover store pid {pid} still alive"));
+        Assert.Contains("left running by an earlier AppHost", second.Output);
+        using var client = second.CreateHttpClient("apiservice");
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health", Cancellation)).StatusCode);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"condition not met within {timeout}");
+            await Task.Delay(100, Cancellation);
+        }
+    }
+}

@@ -1,0 +1,26 @@
+using Q4.Tests.Hosting;
+
+[assembly: AssemblyFixture(typeof(GraphFixture))]
+
+namespace Q4.Tests.Hosting;
+
+/// <summary>
+/// The one graph the tests of a run share (this machine has two cores): started once, stopped at the end.
+/// Tests create their own data in it, so they stay independent and may run in parallel.
+/// </summary>
+public sealed class GraphFixture : IAsyncLifetime
+{
+    private AppHostProcess? _app;
+
+    public AppHostProcess App => _app ?? throw new InvalidOperationException("The graph did not start.");
+
+    public async ValueTask InitializeAsync() => _app = await Q4AppHostFactory.StartAsync(TestContext.Current.CancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.DisposeAsync();
+        }
+    }
+}
