@@ -9,27 +9,21 @@ namespace Q4.Hosting;
 /// A PostgreSQL server of Debian's packages. It refuses to run as root, so as root it runs as the
 /// <c>postgres</c> user (through setpriv, which keeps the pid the AppHost sees) on a data folder that user owns.
 /// </summary>
-public sealed class PostgresServerResource(string name) : Resource(name), IResourceWithConnectionString
+public sealed class PostgresServerResource(string name) : StoreResource(name), IResourceWithConnectionString
 {
     private const string SystemUser = "postgres";
 
-    private int _port;
     private string _password = "";
-    private ChildProcess? _process;
 
-    public string ConnectionString => $"Host=127.0.0.1;Port={_port};Username=postgres;Password={_password}";
+    public string ConnectionString => $"Host=127.0.0.1;Port={Port};Username=postgres;Password={_password}";
 
-    internal override int StopOrder => StopOrders.Store;
-
-    internal override IReadOnlyList<ChildProcess> Processes => _process is null ? [] : [_process];
-
-    internal override IReadOnlyList<string> Urls => [$"postgresql://127.0.0.1:{_port}"];
+    internal override IReadOnlyList<string> Urls => [$"postgresql://127.0.0.1:{Port}"];
 
     internal override IEnumerable<Tool> RequiredTools => [Tools.Postgres];
 
     internal override void Allocate(RunContext context)
     {
-        _port = context.Ports.Allocate(Name);
+        base.Allocate(context);
         _password = context.State.Secret($"{Name}-password");
     }
 
@@ -40,7 +34,7 @@ public sealed class PostgresServerResource(string name) : Resource(name), IResou
         [
             "-D", dataDirectory,
             "-c", "listen_addresses=127.0.0.1",
-            "-c", $"port={_port}",
+            "-c", $"port={Port}",
             "-c", "unix_socket_directories=",
             "-c", "max_connections=300",
         ]) with
@@ -48,8 +42,7 @@ public sealed class PostgresServerResource(string name) : Resource(name), IResou
             // SIGINT is PostgreSQL's "fast" shutdown: roll back open transactions, checkpoint, exit.
             StopSignal = Signals.SIGINT,
         };
-        _process = new ChildProcess(Name, spec, context);
-        _process.Start();
+        StartServer(context, spec);
 
         await context.WaitUntilHealthyAsync(Name, Processes, async ct =>
         {
@@ -108,7 +101,7 @@ public sealed class PostgresServerResource(string name) : Resource(name), IResou
     /// </summary>
     private string DataDirectoryFor(RunContext context)
     {
-        var preferred = Path.Combine(context.State.DataDirectory, Name);
+        var preferred = DataDirectoryIn(context);
         if (!Signals.IsRoot || ReachableByServerUser(context.State.DataDirectory))
         {
             return preferred;
