@@ -68,5 +68,11 @@ internal sealed class PidFile(string path)
     private Dictionary<string, Entry> Read() =>
         File.Exists(path) ? JsonSerializer.Deserialize<Dictionary<string, Entry>>(File.ReadAllText(path)) ?? [] : [];
 
-    private void Write(Dictionary<string, Entry> entries) => File.WriteAllText(path, JsonSerializer.Serialize(entries));
+    private void Write(Dictionary<string, Entry> entries)
+    {
+        // Recreated if someone deleted the state folder under a running AppHost: the record is what lets the
+        // next run clean up, and failing here (on a process-exit callback) would take the AppHost down.
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, JsonSerializer.Serialize(entries));
+    }
 }

@@ -84,5 +84,11 @@ internal sealed class StateDirectory
         File.Move(temporary, EndpointsPath, overwrite: true);
     }
 
-    public void DeleteEndpoints() => File.Delete(EndpointsPath);
+    public void DeleteEndpoints()
+    {
+        if (Directory.Exists(Root))
+        {
+            File.Delete(EndpointsPath);
+        }
+    }
 }

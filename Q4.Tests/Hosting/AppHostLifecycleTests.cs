@@ -12,7 +12,7 @@ public sealed class AppHostLifecycleTests(GraphFixture graph)
     [Fact]
     public async Task A_second_apphost_on_the_same_state_is_refused_with_the_pid_of_the_first()
     {
-        await using var second = Q4AppHostFactory.Launch(graph.App.StateDirectory);
+        await using var second = Q4AppHostFactory.Launch(graph.App.StateDirectory, ownsStateDirectory: false);
 
         Assert.Equal(1, await second.WaitForExitAsync(TimeSpan.FromSeconds(60)));
         Assert.Contains($"Another Q4 AppHost (pid {graph.App.Pid}) is already running", second.Output);
@@ -28,7 +28,7 @@ public sealed class AppHostLifecycleTests(GraphFixture graph)
         squatter.Start();
         var port = ((IPEndPoint)squatter.LocalEndpoint).Port;
 
-        await using var app = Q4AppHostFactory.Launch(Q4AppHostFactory.NewStateDirectory(),
+        await using var app = Q4AppHostFactory.Launch(Q4AppHostFactory.NewStateDirectory(), ownsStateDirectory: true,
             "--random-ports", "false", "--AppHost:DashboardPort", port.ToString());
 
         Assert.Equal(1, await app.WaitForExitAsync(TimeSpan.FromSeconds(60)));
@@ -45,7 +45,7 @@ public sealed class AppHostLifecycleTests(GraphFixture graph)
         var cluster = Directory.CreateDirectory(Path.Combine(state, "data", "postgres")).FullName;
         await File.WriteAllTextAsync(Path.Combine(cluster, "PG_VERSION"), "99\n", Cancellation);
 
-        await using var app = Q4AppHostFactory.Launch(state);
+        await using var app = Q4AppHostFactory.Launch(state, ownsStateDirectory: true);
 
         Assert.Equal(1, await app.WaitForExitAsync(TimeSpan.FromMinutes(2)));
         Assert.Contains("postgres exited with code", app.Output);
@@ -100,7 +100,7 @@ public sealed class AppHostLifecycleTests(GraphFixture graph)
         Assert.All(stores, pid => Assert.True(Signals.IsAlive(pid)));
 
         // ...until the next run on the same state stops them and starts a healthy graph.
-        await using var second = Q4AppHostFactory.Launch(first.StateDirectory);
+        await using var second = Q4AppHostFactory.Launch(first.StateDirectory, ownsStateDirectory: true);
         await second.WaitUntilReadyAsync(TimeSpan.FromMinutes(3), Cancellation);
         Assert.All(stores, pid => Assert.False(Signals.IsAlive(pid), $"leftover store pid {pid} still alive"));
         Assert.Contains("left running by an earlier AppHost", second.Output);

@@ -9,11 +9,14 @@ public sealed class AppHostProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private readonly bool _ownsStateDirectory;
     private EndpointsFile? _endpoints;
 
-    internal AppHostProcess(Process process, string stateDirectory)
+    internal AppHostProcess(Process process, string stateDirectory, bool ownsStateDirectory)
     {
         _process = process;
+        Pid = process.Id;
+        _ownsStateDirectory = ownsStateDirectory;
         StateDirectory = stateDirectory;
         process.OutputDataReceived += (_, e) => Append(e.Data);
         process.ErrorDataReceived += (_, e) => Append(e.Data);
@@ -23,7 +26,7 @@ public sealed class AppHostProcess : IAsyncDisposable
 
     public string StateDirectory { get; }
 
-    public int Pid => _process.Id;
+    public int Pid { get; }
 
     public bool HasExited => _process.HasExited;
 
@@ -123,7 +126,7 @@ public sealed class AppHostProcess : IAsyncDisposable
         finally
         {
             _process.Dispose();
-            if (Directory.Exists(StateDirectory))
+            if (_ownsStateDirectory && Directory.Exists(StateDirectory))
             {
                 Directory.Delete(StateDirectory, recursive: true);
             }

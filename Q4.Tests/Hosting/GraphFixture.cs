@@ -21,6 +21,11 @@ public sealed class GraphFixture : IAsyncLifetime
         if (_app is not null)
         {
             await _app.DisposeAsync();
+            var leftovers = await Leftovers.AfterSettlingAsync(_app, TimeSpan.FromSeconds(5));
+            if (leftovers.Count > 0)
+            {
+                throw new InvalidOperationException($"The shared graph left processes running: {string.Join(", ", leftovers)}");
+            }
         }
     }
 }

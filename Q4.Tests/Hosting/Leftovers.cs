@@ -6,8 +6,9 @@ namespace Q4.Tests.Hosting;
 public static class Leftovers
 {
     /// <summary>
-    /// Stores get their data folder (inside the state folder) on the command line; projects get the AppHost's pid
-    /// in their environment. Anything alive with either belongs to that AppHost.
+    /// Stores run in, or get on their command line, a folder inside the state folder (redis-server rewrites its
+    /// command line, so the working folder counts too); projects get the AppHost's pid in their environment.
+    /// Anything alive with one of these belongs to that AppHost.
     /// </summary>
     public static IReadOnlyList<int> Of(AppHostProcess app) =>
         Directory.GetDirectories("/proc")
@@ -34,7 +35,8 @@ public static class Leftovers
         try
         {
             var commandLine = File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
-            if (commandLine.Contains(app.StateDirectory))
+            var workingDirectory = new DirectoryInfo($"/proc/{pid}/cwd").LinkTarget ?? "";
+            if (commandLine.Contains(app.StateDirectory) || workingDirectory.StartsWith(app.StateDirectory, StringComparison.Ordinal))
             {
                 return true;
             }

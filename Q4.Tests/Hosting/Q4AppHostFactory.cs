@@ -13,7 +13,7 @@ public static class Q4AppHostFactory
 
     public static async Task<AppHostProcess> StartAsync(CancellationToken cancellationToken = default, params string[] extraArguments)
     {
-        var process = Launch(NewStateDirectory(), extraArguments);
+        var process = Launch(NewStateDirectory(), ownsStateDirectory: true, extraArguments);
         try
         {
             await process.WaitUntilReadyAsync(StartTimeout, cancellationToken);
@@ -26,8 +26,11 @@ public static class Q4AppHostFactory
         }
     }
 
-    /// <summary>Runs the AppHost without waiting for it to be ready, for tests of how it fails.</summary>
-    public static AppHostProcess Launch(string stateDirectory, params string[] extraArguments)
+    /// <summary>
+    /// Runs the AppHost without waiting for it to be ready, for tests of how it fails. The state folder is deleted
+    /// when the process is disposed only if <paramref name="ownsStateDirectory"/>: it may be another graph's.
+    /// </summary>
+    public static AppHostProcess Launch(string stateDirectory, bool ownsStateDirectory, params string[] extraArguments)
     {
         var startInfo = new ProcessStartInfo("dotnet")
         {
@@ -42,7 +45,7 @@ public static class Q4AppHostFactory
         {
             startInfo.ArgumentList.Add(argument);
         }
-        return new AppHostProcess(Process.Start(startInfo)!, stateDirectory);
+        return new AppHostProcess(Process.Start(startInfo)!, stateDirectory, ownsStateDirectory);
     }
 
     public static string NewStateDirectory() =>
