@@ -37,7 +37,7 @@ public sealed class PostgresServerResource(string name) : StoreResource(name), I
             "-c", $"port={Port}",
             "-c", "unix_socket_directories=",
             "-c", "max_connections=300",
-        ]) with
+        ], dataDirectory) with
         {
             // SIGINT is PostgreSQL's "fast" shutdown: roll back open transactions, checkpoint, exit.
             StopSignal = Signals.SIGINT,
@@ -80,7 +80,7 @@ public sealed class PostgresServerResource(string name) : StoreResource(name), I
             }
             var initdb = AsServerUser(Path.Combine(context.Tools.PostgresBin, "initdb"),
                 ["-D", dataDirectory, "-U", "postgres", $"--pwfile={passwordFile}", "-E", "UTF8", "--no-locale",
-                 "--auth-host=scram-sha-256", "--auth-local=peer"]);
+                 "--auth-host=scram-sha-256", "--auth-local=peer"], dataDirectory);
             var process = new ChildProcess($"{Name}-initdb", initdb, context);
             var exitCode = await process.RunToEndAsync(cancellationToken);
             if (exitCode != 0)
@@ -120,10 +120,11 @@ public sealed class PostgresServerResource(string name) : StoreResource(name), I
         return test.ExitCode == 0;
     }
 
-    private static ProcessSpec AsServerUser(string program, string[] arguments) =>
-        Signals.IsRoot
+    /// <summary>Runs in the folder above the cluster: the server user may enter it even when it may not enter .q4/.</summary>
+    private static ProcessSpec AsServerUser(string program, string[] arguments, string dataDirectory) =>
+        (Signals.IsRoot
             ? new ProcessSpec("setpriv", ["--reuid", SystemUser, "--regid", SystemUser, "--init-groups", program, .. arguments])
-            : new ProcessSpec(program, arguments);
+            : new ProcessSpec(program, arguments)) with { WorkingDirectory = Path.GetDirectoryName(dataDirectory) };
 
     private static async Task ChownAsync(string path)
     {
