@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
@@ -16,6 +17,23 @@ public static class NpgsqlExtensions
             .Build());
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
             connectionName, sp => new NpgsqlHealthCheck(sp.GetRequiredService<NpgsqlDataSource>()), null, null));
+        return builder;
+    }
+
+    /// <summary>
+    /// A pooled <typeparamref name="TContext"/> on the data source of <c>ConnectionStrings:&lt;name&gt;</c>, as Aspire's
+    /// EF Core integration gives one; <paramref name="configure"/> adds the context's own conventions.
+    /// </summary>
+    public static IHostApplicationBuilder AddNpgsqlDbContext<TContext>(
+        this IHostApplicationBuilder builder, string connectionName, Action<DbContextOptionsBuilder>? configure = null)
+        where TContext : DbContext
+    {
+        builder.AddNpgsqlDataSource(connectionName);
+        builder.Services.AddDbContextPool<TContext>((sp, options) =>
+        {
+            options.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>());
+            configure?.Invoke(options);
+        });
         return builder;
     }
 
