@@ -9,6 +9,7 @@ var storage = builder.AddS3Storage("storage");
 // Fixed ports: the identity provider's issuer URL and the front end's sign-in redirect are registered in the realm.
 var identity = builder.AddProject<Projects.Q4_DevIdentity>("identity")
     .WithHttpEndpoint(port: 18080)
+    .WithDataDirectory("DevIdentity__DataDirectory")
     .WithHttpHealthCheck("/health");
 
 var api = builder.AddProject<Projects.Q4_ApiService>("apiservice")

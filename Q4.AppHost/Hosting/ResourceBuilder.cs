@@ -54,6 +54,17 @@ public static class ResourceBuilderExtensions
         return builder;
     }
 
+    /// <summary>
+    /// Gives the project a folder of its own that outlives a run, <c>.q4/data/&lt;name&gt;</c> (created), in the
+    /// environment variable <paramref name="environmentVariable"/> (for example <c>DevIdentity__DataDirectory</c>).
+    /// </summary>
+    public static ResourceBuilder<ProjectResource> WithDataDirectory(this ResourceBuilder<ProjectResource> builder, string environmentVariable)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(environmentVariable);
+        builder.Resource.DataDirectoryVariables.Add(environmentVariable);
+        return builder;
+    }
+
     public static ResourceBuilder<ProjectResource> WithEnvironment(this ResourceBuilder<ProjectResource> builder, string name, string value)
     {
         builder.Resource.Environment[name] = value;

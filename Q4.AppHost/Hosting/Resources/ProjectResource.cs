@@ -19,6 +19,9 @@ public sealed class ProjectResource(string name, IProjectMetadata project) : Res
 
     internal Dictionary<string, string> Environment { get; } = [];
 
+    /// <summary>Environment variables that receive the project's own folder under <c>.q4/data/</c>.</summary>
+    internal List<string> DataDirectoryVariables { get; } = [];
+
     internal override int StopOrder => StopOrders.Service;
 
     internal override IReadOnlyList<ChildProcess> Processes => _replicas;
@@ -106,6 +109,11 @@ public sealed class ProjectResource(string name, IProjectMetadata project) : Res
                     }
                     break;
             }
+        }
+        foreach (var variable in DataDirectoryVariables)
+        {
+            // Kept between runs like the stores' data; every replica gets the same folder.
+            environment[variable] = Directory.CreateDirectory(Path.Combine(context.State.DataDirectory, Name)).FullName;
         }
         foreach (var (key, value) in Environment)
         {

@@ -1,0 +1,150 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using OpenIddict.Abstractions;
+using OpenIddict.Server.AspNetCore;
+using Q4.DevIdentity.Login;
+using Q4.DevIdentity.Realm;
+using Q4.DevIdentity.Tokens;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace Q4.DevIdentity.Endpoints;
+
+/// <summary>
+/// The parts of the OpenID Connect endpoints that OpenIddict leaves to the application: who the user is and what
+/// goes into the token. OpenIddict has already checked the client, its secret, redirect URI, PKCE and scopes when
+/// these run. Discovery and the JWKS are answered by OpenIddict itself.
+/// </summary>
+public static class ProtocolEndpoints
+{
+    /// <summary>Keycloak's paths below the realm; OpenIddict is told the same ones.</summary>
+    public const string Authorization = "protocol/openid-connect/auth";
+    public const string Token = "protocol/openid-connect/token";
+    public const string Certs = "protocol/openid-connect/certs";
+    public const string UserInfo = "protocol/openid-connect/userinfo";
+    public const string Logout = "protocol/openid-connect/logout";
+    public const string Configuration = ".well-known/openid-configuration";
+
+    private const string OpenIddictScheme = OpenIddictServerAspNetCoreDefaults.AuthenticationScheme;
+
+    public static IEndpointRouteBuilder MapProtocolEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapMethods("/" + Authorization, [HttpMethods.Get, HttpMethods.Post], AuthorizeAsync);
+        endpoints.MapPost("/" + Token, ExchangeAsync);
+        endpoints.MapMethods("/" + UserInfo, [HttpMethods.Get, HttpMethods.Post], UserInfoAsync);
+        endpoints.MapMethods("/" + Logout, [HttpMethods.Get, HttpMethods.Post], (Delegate)LogoutAsync);
+        return endpoints;
+    }
+
+    /// <summary>
+    /// Signed in (cookie session): a code at once, so a second sign-in is seamless. Not signed in: the login page,
+    /// which comes back here afterwards with the same request.
+    /// </summary>
+    private static async Task<IResult> AuthorizeAsync(HttpContext context, RealmModel realm)
+    {
+        var request = context.GetOpenIddictServerRequest() ?? throw new InvalidOperationException("Not an OpenID Connect request.");
+        var client = realm.FindClient(request.ClientId)
+            ?? throw new InvalidOperationException($"OpenIddict accepted client {request.ClientId}, which the realm does not have.");
+
+        var session = await context.AuthenticateAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+        var user = realm.FindUserById(session.Principal?.FindFirstValue(LoginEndpoints.SubjectClaim));
+        if (user is not { Enabled: true })
+        {
+            if (request.HasPromptValue(PromptValues.None))
+            {
+                return Refuse(Errors.LoginRequired, "The user is not signed in.");
+            }
+            // Back to this endpoint with the same parameters (also when the request came as a POST form).
+            var parameters = request.GetParameters()
+                .Select(p => KeyValuePair.Create(p.Key, (string?)p.Value))
+                .Where(p => p.Value is not null);
+            return Results.Challenge(
+                new AuthenticationProperties { RedirectUri = context.Request.PathBase + context.Request.Path + QueryString.Create(parameters) },
+                [CookieAuthenticationDefaults.AuthenticationScheme]);
+        }
+
+        return Results.SignIn(RealmPrincipal.Create(user, client, request.GetScopes()), authenticationScheme: OpenIddictScheme);
+    }
+
+    private static async Task<IResult> ExchangeAsync(HttpContext context, RealmModel realm)
+    {
+        var request = context.GetOpenIddictServerRequest() ?? throw new InvalidOperationException("Not an OpenID Connect request.");
+        var client = realm.FindClient(request.ClientId);
+        if (client is null)
+        {
+            return Refuse(Errors.InvalidClient, "Invalid client or Invalid client credentials");
+        }
+
+        if (request.IsPasswordGrantType())
+        {
+            // Keycloak's answer for a wrong username and for a wrong password alike.
+            return realm.CheckCredentials(request.Username, request.Password) is { } user
+                ? Results.SignIn(RealmPrincipal.Create(user, client, request.GetScopes()), authenticationScheme: OpenIddictScheme)
+                : Refuse(Errors.InvalidGrant, "Invalid user credentials");
+        }
+
+        if (request.IsAuthorizationCodeGrantType() || request.IsRefreshTokenGrantType())
+        {
+            // OpenIddict has validated the code or refresh token; the user is read again from the realm.
+            var granted = await context.AuthenticateAsync(OpenIddictScheme);
+            var user = realm.FindUserById(granted.Principal?.GetClaim(Claims.Subject));
+            return user is { Enabled: true }
+                ? Results.SignIn(RealmPrincipal.Create(user, client, granted.Principal!.GetScopes()), authenticationScheme: OpenIddictScheme)
+                : Refuse(Errors.InvalidGrant, "User not found or disabled");
+        }
+
+        return Refuse(Errors.UnsupportedGrantType, "Unsupported grant_type");
+    }
+
+    /// <summary>
+    /// Keycloak's userinfo answer: the profile and email claims of the user the access token names (OpenIddict has
+    /// checked the token), read from the realm.
+    /// </summary>
+    private static async Task<IResult> UserInfoAsync(HttpContext context, RealmModel realm)
+    {
+        var granted = await context.AuthenticateAsync(OpenIddictScheme);
+        if (realm.FindUserById(granted.Principal?.GetClaim(Claims.Subject)) is not { Enabled: true } user)
+        {
+            return Results.Challenge(
+                new AuthenticationProperties(new Dictionary<string, string?>
+                {
+                    [OpenIddictServerAspNetCoreConstants.Properties.Error] = Errors.InvalidToken,
+                    [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = "User not found or disabled",
+                }),
+                [OpenIddictScheme]);
+        }
+        var claims = new Dictionary<string, object?>
+        {
+            [Claims.Subject] = user.Id,
+            [Claims.EmailVerified] = user.EmailVerified,
+            [Claims.Name] = user.DisplayName,
+            [Claims.PreferredUsername] = user.Username,
+            [Claims.GivenName] = user.FirstName,
+            [Claims.FamilyName] = user.LastName,
+            [Claims.Email] = user.Email,
+        };
+        return Results.Json(claims.Where(c => c.Value is not null).ToDictionary());
+    }
+
+    /// <summary>Ends the cookie session; then back to the client's post-logout URI when it gave one.</summary>
+    private static async Task<IResult> LogoutAsync(HttpContext context)
+    {
+        await context.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+        var request = context.GetOpenIddictServerRequest();
+        if (string.IsNullOrEmpty(request?.PostLogoutRedirectUri))
+        {
+            return Results.Content(LoginPage.SignedOut(), "text/html; charset=utf-8");
+        }
+        return Results.SignOut(authenticationSchemes: [OpenIddictScheme]);
+    }
+
+    private static IResult Refuse(string error, string description) =>
+        Results.Forbid(
+            new AuthenticationProperties(new Dictionary<string, string?>
+            {
+                [OpenIddictServerAspNetCoreConstants.Properties.Error] = error,
+                [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = description,
+            }),
+            [OpenIddictScheme]);
+}

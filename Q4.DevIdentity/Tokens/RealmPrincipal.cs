@@ -1,0 +1,57 @@
+using System.Security.Claims;
+using System.Text.Json;
+using Microsoft.IdentityModel.Tokens;
+using OpenIddict.Abstractions;
+using Q4.DevIdentity.Realm;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace Q4.DevIdentity.Tokens;
+
+/// <summary>
+/// Builds the identity a token is made from, with the claims Keycloak puts in its tokens, so a service validating
+/// them cannot tell DevIdentity from Keycloak. Built afresh from the realm file at every grant (code, password,
+/// refresh), as Keycloak reads the user again, so a token never carries stale roles.
+/// </summary>
+public static class RealmPrincipal
+{
+    /// <summary>Keycloak's default client scopes: always applied, asked for or not.</summary>
+    private static readonly string[] DefaultScopes = [Scopes.Profile, Scopes.Email];
+
+    /// <summary>The claim holding the realm roles, as Keycloak's "realm roles" mapper writes it.</summary>
+    public const string RealmAccessClaim = "realm_access";
+
+    public static ClaimsPrincipal Create(RealmUser user, RealmClient client, IEnumerable<string> requestedScopes)
+    {
+        var identity = new ClaimsIdentity(TokenValidationParameters.DefaultAuthenticationType, Claims.Name, Claims.Role);
+
+        identity.SetClaim(Claims.Subject, user.Id)
+            .SetClaim(Claims.PreferredUsername, user.Username)
+            .SetClaim(Claims.Name, user.DisplayName)
+            .SetClaim(Claims.GivenName, user.FirstName)
+            .SetClaim(Claims.FamilyName, user.LastName)
+            .SetClaim(Claims.Email, user.Email)
+            .SetClaim(Claims.EmailVerified, user.EmailVerified)
+            // Keycloak's "azp": the client the token was issued to.
+            .SetClaim(Claims.AuthorizedParty, client.ClientId)
+            // A JSON object, not a string: {"roles":["user","admin"]}, exactly as Keycloak emits it.
+            .SetClaim(RealmAccessClaim, JsonSerializer.SerializeToElement(new { roles = user.RealmRoles }));
+
+        identity.SetScopes(requestedScopes.Union(DefaultScopes).Distinct(StringComparer.Ordinal));
+        identity.SetResources(client.AccessTokenAudiences);
+        identity.SetDestinations(DestinationsOf);
+        return new ClaimsPrincipal(identity);
+    }
+
+    /// <summary>
+    /// Profile claims go to access and ID tokens; roles to the access token only (Keycloak's defaults); the rest
+    /// of OpenIddict's own bookkeeping claims stay out of the tokens.
+    /// </summary>
+    private static IEnumerable<string> DestinationsOf(Claim claim) => claim.Type switch
+    {
+        Claims.Subject or Claims.PreferredUsername or Claims.Name or Claims.GivenName or Claims.FamilyName
+            or Claims.Email or Claims.EmailVerified or Claims.AuthorizedParty
+            => [Destinations.AccessToken, Destinations.IdentityToken],
+        RealmAccessClaim => [Destinations.AccessToken],
+        _ => [],
+    };
+}
