@@ -1,19 +1,31 @@
+using Q4.ApiService.Identity;
+using Q4.ApiService.Infrastructure;
+using Q4.ApiService.Users;
+using Q4.Data;
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddRedisClient("redis");
-builder.AddNpgsqlDataSource("q4db");
+builder.AddNpgsqlDbContext<Q4DbContext>(Q4DbContext.ConnectionName, Q4DbContext.Configure);
 builder.AddMinioClient("storage");
 
-builder.Services.AddProblemDetails();
+builder.AddQ4Identity();
+builder.Services.AddSingleton(TimeProvider.System);
+
+builder.Services.AddQ4ProblemDetails();
 builder.Services.AddOpenApi();
 
 var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseAuthorization();
 
 app.MapOpenApi();
 app.MapDefaultEndpoints();
+app.MapUsersApi();
 
+await app.MigrateDatabaseAsync();
 app.Run();

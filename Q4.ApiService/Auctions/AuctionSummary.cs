@@ -1,0 +1,25 @@
+namespace Q4.ApiService.Auctions;
+
+/// <summary>An auction as lists show it.</summary>
+public sealed record AuctionSummary(
+    Guid Id, string Title, long CurrentPrice, int BidCount, DateTimeOffset StartsAt, DateTimeOffset EndsAt,
+    string Status, string? ThumbnailUrl);
+
+public static class AuctionStatusNames
+{
+    public const string Upcoming = "upcoming";
+    public const string Live = "live";
+    public const string Ended = "ended";
+
+    /// <summary>What a bidder sees follows from the times; a settled auction has ended whatever its times say.</summary>
+    public static string Of(bool closed, DateTimeOffset startsAt, DateTimeOffset endsAt, DateTimeOffset now) =>
+        closed || now >= endsAt ? Ended
+        : now < startsAt ? Upcoming
+        : Live;
+}
+
+public static class ImageUrls
+{
+    /// <summary>Images are served by the API itself, from object storage.</summary>
+    public static string For(Guid imageId) => $"/images/{imageId}";
+}

@@ -1,0 +1,75 @@
+using System.Buffers.Text;
+using System.Diagnostics.CodeAnalysis;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Q4.ApiService.Infrastructure;
+
+/// <summary>One page of a keyset walk; <see cref="NextCursor"/> is null on the last page.</summary>
+public sealed record Page<T>(IReadOnlyList<T> Items, string? NextCursor);
+
+/// <summary>
+/// Keyset pagination, never OFFSET: a cursor is the sort key (and id) of the last row a page showed, as
+/// base64url JSON, opaque to clients. The next page starts strictly after it, so rows that arrive meanwhile
+/// cannot make a walk repeat or skip rows it has not reached yet.
+/// </summary>
+public static class Pagination
+{
+    public const int DefaultLimit = 20;
+    public const int MaxLimit = 100;
+
+    /// <summary>A cursor must carry exactly its key's fields: anything else was not made by us.</summary>
+    private static readonly JsonSerializerOptions CursorJson = new(JsonSerializerDefaults.Web)
+    {
+        RespectRequiredConstructorParameters = true,
+        RespectNullableAnnotations = true,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    };
+
+    /// <summary>Checks <c>limit</c> and decodes <c>cursor</c>; false with the 400 answer to give when either is bad.</summary>
+    public static bool TryRead<TKey>(int? limit, string? cursor, out int take, out TKey? after,
+        [NotNullWhen(false)] out ProblemHttpResult? problem) where TKey : class
+    {
+        take = limit ?? DefaultLimit;
+        after = null;
+        problem = null;
+        if (take is < 1 or > MaxLimit)
+        {
+            problem = Problems.InvalidQuery($"limit must be between 1 and {MaxLimit}.");
+            return false;
+        }
+        if (string.IsNullOrEmpty(cursor))
+        {
+            return true;
+        }
+        try
+        {
+            after = JsonSerializer.Deserialize<TKey>(Base64Url.DecodeFromChars(cursor), CursorJson);
+        }
+        catch (Exception e) when (e is FormatException or JsonException)
+        {
+        }
+        if (after is null)
+        {
+            problem = Problems.Problem(StatusCodes.Status400BadRequest, "invalid_cursor", "The cursor is not valid.",
+                "Pass back the nextCursor of the previous page unchanged.");
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Builds the page from up to <paramref name="take"/> + 1 rows (the extra one only tells whether more follow).
+    /// </summary>
+    public static Page<T> ToPage<T, TKey>(IReadOnlyList<T> rows, int take, Func<T, TKey> keyOf)
+    {
+        if (rows.Count <= take)
+        {
+            return new Page<T>(rows, null);
+        }
+        var items = rows.Take(take).ToList();
+        var cursor = Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(keyOf(items[^1]), CursorJson));
+        return new Page<T>(items, cursor);
+    }
+}

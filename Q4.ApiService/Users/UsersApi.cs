@@ -1,0 +1,148 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Q4.ApiService.Auctions;
+using Q4.ApiService.Identity;
+using Q4.ApiService.Infrastructure;
+using Q4.Data;
+using Q4.Data.Entities;
+
+namespace Q4.ApiService.Users;
+
+public sealed record Me(Guid Id, string Name, string? Email, bool Blocked, IReadOnlyList<string> Roles, DateTimeOffset CreatedAt);
+
+public sealed record UpdateMe(string? Name);
+
+public sealed record MyBid(string Id, Guid AuctionId, string AuctionTitle, long Amount, DateTimeOffset PlacedAt);
+
+public sealed record AdminUser(Guid Id, string Name, string? Email, string Issuer, string Subject, bool Blocked, DateTimeOffset CreatedAt);
+
+/// <summary>The signed-in user's own account, bids and auctions; and the administrators' view of all users.</summary>
+public static class UsersApi
+{
+    private sealed record IdKey(long Id);
+
+    private sealed record CreatedKey(DateTimeOffset CreatedAt, Guid Id);
+
+    public static IEndpointRouteBuilder MapUsersApi(this IEndpointRouteBuilder app)
+    {
+        var me = app.MapGroup("/me").WithTags("Me").RequireAuthorization();
+        me.MapGet("/", GetMe);
+        me.MapPatch("/", UpdateMe).RequireActiveUser();
+        me.MapGet("/bids", GetMyBids);
+        me.MapGet("/auctions", GetMyAuctions);
+
+        var admin = app.MapGroup("/admin/users").WithTags("Admin").RequireAuthorization(IdentityExtensions.AdminPolicy);
+        admin.MapGet("/", ListUsers);
+        admin.MapPost("/{id:guid}/block", (Guid id, CurrentUser caller, Q4DbContext db, UserDirectory directory) =>
+            SetBlocked(id, true, caller, db, directory));
+        admin.MapPost("/{id:guid}/unblock", (Guid id, CurrentUser caller, Q4DbContext db, UserDirectory directory) =>
+            SetBlocked(id, false, caller, db, directory));
+        return app;
+    }
+
+    private static async Task<Ok<Me>> GetMe(CurrentUser user, Q4DbContext db, CancellationToken ct)
+    {
+        var createdAt = await db.Users.Where(u => u.Id == user.Id).Select(u => u.CreatedAt).SingleAsync(ct);
+        return TypedResults.Ok(new Me(user.Id, user.Name, user.Email, user.Blocked, user.Roles, createdAt));
+    }
+
+    private static async Task<Results<Ok<Me>, ValidationProblem>> UpdateMe(
+        UpdateMe body, CurrentUser user, Q4DbContext db, UserDirectory directory, CancellationToken ct)
+    {
+        if (!DisplayName.TryNormalize(body.Name, out var name, out var error))
+        {
+            return Problems.Validation("name", error!);
+        }
+        var row = await db.Users.SingleAsync(u => u.Id == user.Id, ct);
+        row.Name = name;
+        await db.SaveChangesAsync(ct);
+        await directory.AnnounceChangeAsync(row.Issuer, row.Subject);
+        return TypedResults.Ok(new Me(user.Id, name, user.Email, user.Blocked, user.Roles, row.CreatedAt));
+    }
+
+    private static async Task<Results<Ok<Page<MyBid>>, ProblemHttpResult>> GetMyBids(
+        CurrentUser user, Q4DbContext db, int? limit, string? cursor, CancellationToken ct)
+    {
+        if (!Pagination.TryRead<IdKey>(limit, cursor, out var take, out var after, out var problem))
+        {
+            return problem;
+        }
+        var query = db.Bids.Where(b => b.BidderId == user.Id);
+        if (after is not null)
+        {
+            query = query.Where(b => b.Id < after.Id);
+        }
+        var rows = await query.OrderByDescending(b => b.Id).Take(take + 1)
+            .Select(b => new { b.Id, Bid = new MyBid(b.StreamId, b.AuctionId, b.Auction.Title, b.Amount, b.PlacedAt) })
+            .ToListAsync(ct);
+        var page = Pagination.ToPage(rows, take, row => new IdKey(row.Id));
+        return TypedResults.Ok(new Page<MyBid>([.. page.Items.Select(row => row.Bid)], page.NextCursor));
+    }
+
+    private static async Task<Results<Ok<Page<AuctionSummary>>, ProblemHttpResult>> GetMyAuctions(
+        CurrentUser user, Q4DbContext db, TimeProvider clock, int? limit, string? cursor, CancellationToken ct)
+    {
+        if (!Pagination.TryRead<CreatedKey>(limit, cursor, out var take, out var after, out var problem))
+        {
+            return problem;
+        }
+        var query = db.Auctions.Where(a => a.SellerId == user.Id);
+        if (after is not null)
+        {
+            query = query.Where(a => a.CreatedAt < after.CreatedAt || (a.CreatedAt == after.CreatedAt && a.Id < after.Id));
+        }
+        var rows = await query.OrderByDescending(a => a.CreatedAt).ThenByDescending(a => a.Id).Take(take + 1)
+            .Select(a => new
+            {
+                a.Id, a.Title, a.CurrentPrice, a.BidCount, a.StartsAt, a.EndsAt, a.Status, a.CreatedAt,
+                Thumbnail = a.Images.OrderBy(i => i.Position).Select(i => (Guid?)i.ImageId).FirstOrDefault(),
+            })
+            .ToListAsync(ct);
+        var now = clock.GetUtcNow();
+        var page = Pagination.ToPage(rows, take, row => new CreatedKey(row.CreatedAt, row.Id));
+        return TypedResults.Ok(new Page<AuctionSummary>([.. page.Items.Select(a => new AuctionSummary(
+            a.Id, a.Title, a.CurrentPrice, a.BidCount, a.StartsAt, a.EndsAt,
+            AuctionStatusNames.Of(a.Status == AuctionStatus.Closed, a.StartsAt, a.EndsAt, now),
+            a.Thumbnail is { } image ? ImageUrls.For(image) : null))], page.NextCursor));
+    }
+
+    private static async Task<Results<Ok<Page<AdminUser>>, ProblemHttpResult>> ListUsers(
+        Q4DbContext db, int? limit, string? cursor, CancellationToken ct)
+    {
+        if (!Pagination.TryRead<CreatedKey>(limit, cursor, out var take, out var after, out var problem))
+        {
+            return problem;
+        }
+        var query = db.Users.AsQueryable();
+        if (after is not null)
+        {
+            query = query.Where(u => u.CreatedAt > after.CreatedAt || (u.CreatedAt == after.CreatedAt && u.Id > after.Id));
+        }
+        var rows = await query.OrderBy(u => u.CreatedAt).ThenBy(u => u.Id).Take(take + 1)
+            .Select(u => new AdminUser(u.Id, u.Name, u.Email, u.Issuer, u.Subject, u.Blocked, u.CreatedAt))
+            .ToListAsync(ct);
+        return TypedResults.Ok(Pagination.ToPage(rows, take, u => new CreatedKey(u.CreatedAt, u.Id)));
+    }
+
+    /// <summary>
+    /// PostgreSQL holds the truth; the announcement makes every replica drop its cached copy, so the user's
+    /// next request anywhere sees the change.
+    /// </summary>
+    private static async Task<Results<NoContent, ProblemHttpResult>> SetBlocked(
+        Guid id, bool blocked, CurrentUser caller, Q4DbContext db, UserDirectory directory)
+    {
+        if (id == caller.Id)
+        {
+            return Problems.Problem(StatusCodes.Status400BadRequest, "cannot_block_self", "Administrators cannot block or unblock themselves.");
+        }
+        var user = await db.Users.SingleOrDefaultAsync(u => u.Id == id);
+        if (user is null)
+        {
+            return Problems.NotFound("The user");
+        }
+        user.Blocked = blocked;
+        await db.SaveChangesAsync();
+        await directory.AnnounceChangeAsync(user.Issuer, user.Subject);
+        return TypedResults.NoContent();
+    }
+}
