@@ -51,7 +51,11 @@ public sealed class UserDirectory(HybridCache cache, NpgsqlDataSource database, 
 
     private ValueTask ForgetAsync(string issuer, string subject) => cache.RemoveAsync(KeyOf(issuer, subject));
 
-    private static string KeyOf(string issuer, string subject) => $"user:{issuer}\n{subject}";
+    /// <summary>
+    /// Unambiguous for any issuer and subject (the issuer's length marks where it ends), and free of the control
+    /// characters HybridCache refuses in keys: it would then skip the cache and every request would reach PostgreSQL.
+    /// </summary>
+    private static string KeyOf(string issuer, string subject) => $"user:{issuer.Length}:{issuer}{subject}";
 
     private sealed record SeenUser(string Issuer, string Subject, string Name, string? Email, NpgsqlDataSource Database)
     {
