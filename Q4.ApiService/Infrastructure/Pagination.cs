@@ -62,14 +62,16 @@ public static class Pagination
     /// <summary>
     /// Builds the page from up to <paramref name="take"/> + 1 rows (the extra one only tells whether more follow).
     /// </summary>
-    public static Page<T> ToPage<T, TKey>(IReadOnlyList<T> rows, int take, Func<T, TKey> keyOf)
+    public static Page<T> ToPage<T, TKey>(IReadOnlyList<T> rows, int take, Func<T, TKey> keyOf) =>
+        ToPage(rows, take, keyOf, row => row);
+
+    /// <summary>As above, for rows that carry their sort key beside the item shown.</summary>
+    public static Page<T> ToPage<TRow, T, TKey>(IReadOnlyList<TRow> rows, int take, Func<TRow, TKey> keyOf, Func<TRow, T> itemOf)
     {
-        if (rows.Count <= take)
-        {
-            return new Page<T>(rows, null);
-        }
-        var items = rows.Take(take).ToList();
-        var cursor = Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(keyOf(items[^1]), CursorJson));
-        return new Page<T>(items, cursor);
+        var shown = rows.Take(take).ToList();
+        var cursor = rows.Count > take
+            ? Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(keyOf(shown[^1]), CursorJson))
+            : null;
+        return new Page<T>([.. shown.Select(itemOf)], cursor);
     }
 }

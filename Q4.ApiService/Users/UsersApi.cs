@@ -75,8 +75,7 @@ public static class UsersApi
         var rows = await query.OrderByDescending(b => b.Id).Take(take + 1)
             .Select(b => new { b.Id, Bid = new MyBid(b.StreamId, b.AuctionId, b.Auction.Title, b.Amount, b.PlacedAt) })
             .ToListAsync(ct);
-        var page = Pagination.ToPage(rows, take, row => new IdKey(row.Id));
-        return TypedResults.Ok(new Page<MyBid>([.. page.Items.Select(row => row.Bid)], page.NextCursor));
+        return TypedResults.Ok(Pagination.ToPage(rows, take, row => new IdKey(row.Id), row => row.Bid));
     }
 
     private static async Task<Results<Ok<Page<AuctionSummary>>, ProblemHttpResult>> GetMyAuctions(
@@ -99,11 +98,10 @@ public static class UsersApi
             })
             .ToListAsync(ct);
         var now = clock.GetUtcNow();
-        var page = Pagination.ToPage(rows, take, row => new CreatedKey(row.CreatedAt, row.Id));
-        return TypedResults.Ok(new Page<AuctionSummary>([.. page.Items.Select(a => new AuctionSummary(
+        return TypedResults.Ok(Pagination.ToPage(rows, take, row => new CreatedKey(row.CreatedAt, row.Id), a => new AuctionSummary(
             a.Id, a.Title, a.CurrentPrice, a.BidCount, a.StartsAt, a.EndsAt,
             AuctionStatusNames.Of(a.Status == AuctionStatus.Closed, a.StartsAt, a.EndsAt, now),
-            a.Thumbnail is { } image ? ImageUrls.For(image) : null))], page.NextCursor));
+            a.Thumbnail is { } image ? ImageUrls.For(image) : null)));
     }
 
     private static async Task<Results<Ok<Page<AdminUser>>, ProblemHttpResult>> ListUsers(
