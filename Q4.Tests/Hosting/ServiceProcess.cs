@@ -37,8 +37,29 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Starts the project and returns once its <c>/health</c> answers 200.</summary>
     public static async Task<ServiceProcess> StartAsync(
         Q4.Hosting.IProjectMetadata project, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken)
+    {
+        var service = Launch(project, environment);
+        try
+        {
+            await service.WaitUntilAnswersAsync("/health", TimeSpan.FromMinutes(1), cancellationToken);
+            return service;
+        }
+        catch
+        {
+            await service.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Starts the project's built assembly from its project folder (as the AppHost does) on a free loopback port,
+    /// in <paramref name="environmentName"/>, without waiting for anything.
+    /// </summary>
+    public static ServiceProcess Launch(
+        Q4.Hosting.IProjectMetadata project, IReadOnlyDictionary<string, string> environment, string environmentName = "Development")
     {
         var url = $"http://127.0.0.1:{FreePort()}";
         var startInfo = new ProcessStartInfo("dotnet")
@@ -50,28 +71,30 @@ public sealed class ServiceProcess : IAsyncDisposable
         };
         startInfo.ArgumentList.Add(project.AssemblyPath);
         startInfo.Environment["ASPNETCORE_URLS"] = url;
-        startInfo.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        startInfo.Environment["ASPNETCORE_ENVIRONMENT"] = environmentName;
+        startInfo.Environment["DOTNET_ENVIRONMENT"] = environmentName;
+        // It ends by itself should this test process die.
         startInfo.Environment["Hosting__ParentProcessId"] = Environment.ProcessId.ToString();
         foreach (var (key, value) in environment)
         {
             startInfo.Environment[key] = value;
         }
-        var service = new ServiceProcess(Process.Start(startInfo)!, url);
-        try
-        {
-            await service.WaitUntilHealthyAsync(TimeSpan.FromMinutes(1), cancellationToken);
-            return service;
-        }
-        catch
-        {
-            await service.DisposeAsync();
-            throw;
-        }
+        return new ServiceProcess(Process.Start(startInfo)!, url);
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Waits for the process to end by itself; its exit code, with all its output read.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        await _process.WaitForExitAsync(cancellationToken).WaitAsync(timeout, cancellationToken);
+        return _process.ExitCode;
     }
 
     public HttpClient CreateHttpClient() => new() { BaseAddress = new Uri(Url), Timeout = TimeSpan.FromSeconds(30) };
 
-    private async Task WaitUntilHealthyAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>Polls <paramref name="path"/> until it answers 200; fails at once, with the output, if the process exits.</summary>
+    public async Task WaitUntilAnswersAsync(string path, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var client = CreateHttpClient();
         var deadline = DateTime.UtcNow + timeout;
@@ -83,7 +106,7 @@ public sealed class ServiceProcess : IAsyncDisposable
             }
             try
             {
-                using var response = await client.GetAsync("/health", cancellationToken);
+                using var response = await client.GetAsync(path, cancellationToken);
                 if (response.IsSuccessStatusCode)
                 {
                     return;
@@ -95,7 +118,7 @@ public sealed class ServiceProcess : IAsyncDisposable
             }
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"The service was not healthy within {timeout}:\n{Output}");
+                throw new TimeoutException($"{path} did not answer 200 within {timeout}:\n{Output}");
             }
             await Task.Delay(200, cancellationToken);
         }

@@ -1,7 +1,4 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
+using Q4.Tests.Hosting;
 
 namespace Q4.Tests.Identity;
 
@@ -48,103 +45,21 @@ public sealed class StartupTests : IDisposable
     [Fact]
     public async Task It_starts_outside_development_only_when_explicitly_allowed()
     {
-        var port = FreePort();
-        using var process = Start("Staging", new Dictionary<string, string>
+        await using var provider = ServiceProcess.Launch(new Projects.Q4_DevIdentity(), new Dictionary<string, string>
         {
+            ["DevIdentity__DataDirectory"] = _dataDirectory,
             ["DevIdentity__AllowOutsideDevelopment"] = "true",
-            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
-        });
-        var output = new StringBuilder();
-        _ = Collect(process.StandardOutput, output);
-        _ = Collect(process.StandardError, output);
-        try
-        {
-            using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(5) };
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-            HttpStatusCode? status = null;
-            while (status != HttpStatusCode.OK)
-            {
-                Assert.False(process.HasExited, $"it exited:\n{output}");
-                Assert.True(DateTime.UtcNow < deadline, $"not healthy within a minute:\n{output}");
-                try
-                {
-                    using var response = await client.GetAsync("/realms/q4/.well-known/openid-configuration", Cancellation);
-                    status = response.StatusCode;
-                }
-                catch (HttpRequestException)
-                {
-                    await Task.Delay(200, Cancellation);
-                }
-            }
-            Assert.True(File.Exists(Path.Combine(_dataDirectory, "signing-key.pem")));
-        }
-        finally
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync(CancellationToken.None);
-        }
+        }, environmentName: "Staging");
+        await provider.WaitUntilAnswersAsync("/realms/q4/.well-known/openid-configuration", TimeSpan.FromMinutes(1), Cancellation);
+        Assert.True(File.Exists(Path.Combine(_dataDirectory, "signing-key.pem")));
     }
 
     /// <summary>Runs the provider until it exits by itself (within a minute); its exit code and all its output.</summary>
     private async Task<(int ExitCode, string Output)> RunToExitAsync(Dictionary<string, string> variables, string environment = "Development")
     {
-        using var process = Start(environment, variables);
-        var output = new StringBuilder();
-        var reading = Task.WhenAll(Collect(process.StandardOutput, output), Collect(process.StandardError, output));
-        try
-        {
-            await process.WaitForExitAsync(Cancellation).WaitAsync(TimeSpan.FromSeconds(60), Cancellation);
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-        }
-        await reading;
-        return (process.ExitCode, output.ToString());
-    }
-
-    private Process Start(string environment, Dictionary<string, string> variables)
-    {
-        var project = new Projects.Q4_DevIdentity();
-        var startInfo = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = Path.GetDirectoryName(project.ProjectPath),
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        startInfo.ArgumentList.Add(project.AssemblyPath);
-        startInfo.Environment["ASPNETCORE_ENVIRONMENT"] = environment;
-        startInfo.Environment["DOTNET_ENVIRONMENT"] = environment;
-        startInfo.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FreePort()}";
-        startInfo.Environment["DevIdentity__DataDirectory"] = _dataDirectory;
-        // It ends by itself should this test process die.
-        startInfo.Environment["Hosting__ParentProcessId"] = Environment.ProcessId.ToString();
-        foreach (var (key, value) in variables)
-        {
-            startInfo.Environment[key] = value;
-        }
-        return Process.Start(startInfo)!;
-    }
-
-    private static async Task Collect(StreamReader reader, StringBuilder output)
-    {
-        while (await reader.ReadLineAsync() is { } line)
-        {
-            lock (output)
-            {
-                output.AppendLine(line);
-            }
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        await using var provider = ServiceProcess.Launch(new Projects.Q4_DevIdentity(),
+            new Dictionary<string, string>(variables) { ["DevIdentity__DataDirectory"] = _dataDirectory }, environment);
+        var exitCode = await provider.WaitForExitAsync(TimeSpan.FromMinutes(1), Cancellation);
+        return (exitCode, provider.Output);
     }
 }
