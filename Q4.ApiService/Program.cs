@@ -1,3 +1,6 @@
+using Q4.ApiService.Auctions;
+using Q4.ApiService.Bidding;
+using Q4.ApiService.Events;
 using Q4.ApiService.Identity;
 using Q4.ApiService.Infrastructure;
 using Q4.ApiService.Users;
@@ -11,7 +14,9 @@ builder.AddNpgsqlDbContext<Q4DbContext>(Q4DbContext.ConnectionName, Q4DbContext.
 builder.AddMinioClient("storage");
 
 builder.AddQ4Identity();
-builder.Services.AddSingleton(TimeProvider.System);
+builder.AddAuctions();
+builder.AddBidding();
+builder.AddAuctionEvents();
 
 builder.Services.AddQ4ProblemDetails();
 builder.Services.AddOpenApi();
@@ -26,6 +31,7 @@ app.UseAuthorization();
 app.MapOpenApi();
 app.MapDefaultEndpoints();
 app.MapUsersApi();
+app.MapAuctionsApi().MapBiddingApi().MapEventsApi();
 
 await app.MigrateDatabaseAsync();
 app.Run();

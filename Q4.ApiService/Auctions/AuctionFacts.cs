@@ -1,0 +1,44 @@
+using System.ComponentModel;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Caching.Hybrid;
+using Q4.Data;
+using Q4.Data.Entities;
+
+namespace Q4.ApiService.Auctions;
+
+/// <summary>
+/// What PostgreSQL knows of an auction, cached in process: the parts that do not change (seller, increment,
+/// texts) and the last persisted price and end, which only seed Redis if it has no live state.
+/// </summary>
+[ImmutableObject(true)]
+public sealed record AuctionFacts(
+    Guid Id, Guid SellerId, string SellerName, string Title, string Description, long StartingPrice, long MinIncrement,
+    DateTimeOffset StartsAt, DateTimeOffset EndsAt, long CurrentPrice, Guid? HighestBidderId, string? HighestBidderName,
+    int BidCount, bool Closed, Guid[] ImageIds);
+
+/// <summary>Auction facts by id: one database read per auction per cache lifetime, never one per bid.</summary>
+public sealed class AuctionFactsCache(HybridCache cache, IServiceScopeFactory scopes)
+{
+    private static readonly HybridCacheEntryOptions EntryOptions = new()
+    {
+        Expiration = TimeSpan.FromMinutes(5),
+        LocalCacheExpiration = TimeSpan.FromMinutes(5),
+    };
+
+    /// <summary>The facts, or null when no such auction exists (remembered too, so unknown ids stay cheap).</summary>
+    public ValueTask<AuctionFacts?> GetAsync(Guid auctionId, CancellationToken cancellationToken) =>
+        cache.GetOrCreateAsync($"auction:{auctionId}", (auctionId, scopes),
+            static (state, ct) => LoadAsync(state.auctionId, state.scopes, ct), EntryOptions, cancellationToken: cancellationToken);
+
+    private static async ValueTask<AuctionFacts?> LoadAsync(Guid auctionId, IServiceScopeFactory scopes, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<Q4DbContext>();
+        return await db.Auctions.AsNoTracking().Where(a => a.Id == auctionId)
+            .Select(a => new AuctionFacts(
+                a.Id, a.SellerId, a.Seller.Name, a.Title, a.Description, a.StartingPrice, a.MinIncrement,
+                a.StartsAt, a.EndsAt, a.CurrentPrice, a.HighestBidderId, a.HighestBidder!.Name, a.BidCount,
+                a.Status == AuctionStatus.Closed, a.Images.OrderBy(i => i.Position).Select(i => i.ImageId).ToArray()))
+            .SingleOrDefaultAsync(ct);
+    }
+}

@@ -1,0 +1,31 @@
+namespace Q4.ApiService.Auctions;
+
+public sealed record CreateAuctionRequest(
+    string? Title, string? Description, long? StartingPrice, long? MinIncrement,
+    DateTimeOffset? StartsAt, DateTimeOffset? EndsAt, Guid[]? ImageIds);
+
+public sealed record UserRef(Guid Id, string Name);
+
+public sealed record ImageRef(Guid Id, string Url);
+
+/// <summary>An auction in full. Price, bids, bidder and end are the live values from Redis.</summary>
+public sealed record AuctionDetails(
+    Guid Id, string Title, long CurrentPrice, int BidCount, DateTimeOffset StartsAt, DateTimeOffset EndsAt,
+    string Status, string? ThumbnailUrl, string Description, UserRef Seller, long StartingPrice, long MinIncrement,
+    UserRef? HighestBidder, IReadOnlyList<ImageRef> Images, UserRef? Winner)
+{
+    public static AuctionDetails From(AuctionFacts facts, LiveState live, DateTimeOffset now)
+    {
+        var highest = live.HighestBidderId is { } bidder ? new UserRef(bidder, live.HighestBidderName ?? "") : null;
+        var status = AuctionStatusNames.Of(live.Closed, facts.StartsAt, live.EndsAt, now);
+        return new AuctionDetails(
+            facts.Id, facts.Title, live.Price, live.BidCount, facts.StartsAt, live.EndsAt, status,
+            facts.ImageIds is [var first, ..] ? ImageUrls.For(first) : null,
+            facts.Description, new UserRef(facts.SellerId, facts.SellerName), facts.StartingPrice, facts.MinIncrement,
+            highest, [.. facts.ImageIds.Select(id => new ImageRef(id, ImageUrls.For(id)))],
+            live.Closed ? highest : null);
+    }
+}
+
+/// <summary>A persisted bid, as the history lists it.</summary>
+public sealed record BidHistoryItem(string Id, Guid AuctionId, long Amount, UserRef Bidder, DateTimeOffset PlacedAt);

@@ -1,0 +1,110 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Q4.ApiService.Identity;
+using Q4.ApiService.Infrastructure;
+using Q4.Data;
+using Q4.Data.Entities;
+using StackExchange.Redis;
+
+namespace Q4.ApiService.Auctions;
+
+public static class AuctionsApi
+{
+    private sealed record BidKey(long Id);
+
+    public static IHostApplicationBuilder AddAuctions(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddHybridCache();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<AuctionFactsCache>();
+        return builder;
+    }
+
+    public static RouteGroupBuilder MapAuctionsApi(this IEndpointRouteBuilder app)
+    {
+        var auctions = app.MapGroup("/auctions").WithTags("Auctions");
+        auctions.MapPost("/", CreateAuction).RequireAuthorization().RequireActiveUser();
+        auctions.MapGet("/{id:guid}", GetAuction);
+        auctions.MapGet("/{id:guid}/bids", GetBids);
+        return auctions;
+    }
+
+    private static async Task<Results<Created<AuctionDetails>, ValidationProblem>> CreateAuction(
+        CreateAuctionRequest body, CurrentUser user, Q4DbContext db, IConnectionMultiplexer redis, TimeProvider clock,
+        CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var errors = AuctionRules.Check(body, now, out var valid);
+        if (valid.ImageIds.Length > 0 && !errors.ContainsKey("imageIds"))
+        {
+            var owned = await db.Images.CountAsync(i => valid.ImageIds.Contains(i.Id) && i.UploaderId == user.Id, ct);
+            if (owned != valid.ImageIds.Length)
+            {
+                errors["imageIds"] = ["Every image must exist and have been uploaded by you."];
+            }
+        }
+        if (errors.Count > 0)
+        {
+            return Problems.Validation(errors);
+        }
+
+        var auction = new Auction
+        {
+            Id = Guid.CreateVersion7(),
+            SellerId = user.Id,
+            Title = valid.Title,
+            Description = valid.Description,
+            StartingPrice = valid.StartingPrice,
+            MinIncrement = valid.MinIncrement,
+            CurrentPrice = valid.StartingPrice,
+            StartsAt = valid.StartsAt,
+            EndsAt = valid.EndsAt,
+            Status = AuctionStatus.Open,
+            CreatedAt = now,
+            Images = [.. valid.ImageIds.Select((image, position) => new AuctionImage { ImageId = image, Position = position })],
+        };
+        db.Auctions.Add(auction);
+        await db.SaveChangesAsync(ct);
+
+        var facts = new AuctionFacts(auction.Id, user.Id, user.Name, auction.Title, auction.Description, auction.StartingPrice,
+            auction.MinIncrement, auction.StartsAt, auction.EndsAt, auction.CurrentPrice, null, null, 0, false, valid.ImageIds);
+        // Should this process die right here, the first bid seeds the live state from PostgreSQL instead.
+        await LiveState.SeedAsync(redis.GetDatabase(), facts);
+        var live = new LiveState(facts.CurrentPrice, 0, null, null, facts.EndsAt, false);
+        return TypedResults.Created($"/auctions/{auction.Id}", AuctionDetails.From(facts, live, now));
+    }
+
+    private static async Task<Results<Ok<AuctionDetails>, ProblemHttpResult>> GetAuction(
+        Guid id, AuctionFactsCache auctions, IConnectionMultiplexer redis, TimeProvider clock, CancellationToken ct)
+    {
+        if (await auctions.GetAsync(id, ct) is not { } facts)
+        {
+            return Problems.NotFound("The auction");
+        }
+        var live = await LiveState.ReadAsync(redis.GetDatabase(), [facts]);
+        return TypedResults.Ok(AuctionDetails.From(facts, live[0], clock.GetUtcNow()));
+    }
+
+    /// <summary>The persisted history, newest first. It trails the live price by the sync service's lag.</summary>
+    private static async Task<Results<Ok<Page<BidHistoryItem>>, ProblemHttpResult>> GetBids(
+        Guid id, int? limit, string? cursor, AuctionFactsCache auctions, Q4DbContext db, CancellationToken ct)
+    {
+        if (!Pagination.TryRead<BidKey>(limit, cursor, out var take, out var after, out var problem))
+        {
+            return problem;
+        }
+        if (await auctions.GetAsync(id, ct) is null)
+        {
+            return Problems.NotFound("The auction");
+        }
+        var query = db.Bids.Where(b => b.AuctionId == id);
+        if (after is not null)
+        {
+            query = query.Where(b => b.Id < after.Id);
+        }
+        var rows = await query.OrderByDescending(b => b.Id).Take(take + 1)
+            .Select(b => new { b.Id, Item = new BidHistoryItem(b.StreamId, b.AuctionId, b.Amount, new UserRef(b.BidderId, b.Bidder.Name), b.PlacedAt) })
+            .ToListAsync(ct);
+        return TypedResults.Ok(Pagination.ToPage(rows, take, row => new BidKey(row.Id), row => row.Item));
+    }
+}

@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Q4.ApiService.Auctions;
+using Q4.ApiService.Infrastructure;
+using StackExchange.Redis;
+
+namespace Q4.ApiService.Bidding;
+
+public abstract record BidOutcome
+{
+    /// <summary>The bid was accepted now, or earlier under the same idempotency key (<paramref name="Replayed"/>).</summary>
+    public sealed record Accepted(string BidId, long Amount, DateTimeOffset PlacedAt, DateTimeOffset EndsAt, bool Extended, bool Replayed) : BidOutcome;
+
+    public sealed record TooLow(long CurrentPrice, long MinimumBid) : BidOutcome;
+
+    public sealed record NotOpen(DateTimeOffset StartsAt, DateTimeOffset EndsAt, bool Closed) : BidOutcome;
+}
+
+/// <summary>
+/// bid.lua, sent once and then run by its SHA1 (EVALSHA). Redis forgets scripts when it restarts; on NOSCRIPT the
+/// script is sent again in full (EVAL, which also caches it) and EVALSHA works from then on.
+/// </summary>
+public sealed class BidScript(IConnectionMultiplexer redis, IOptions<BiddingOptions> options)
+{
+    private static readonly string Source = ReadSource();
+    private static readonly byte[] Sha1 = SHA1.HashData(Encoding.UTF8.GetBytes(Source));
+
+    public async Task<BidOutcome> PlaceAsync(AuctionFacts auction, Guid bidderId, string bidderName, long amount,
+        string? idempotencyKey, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        RedisKey[] keys = idempotencyKey is null
+            ? [RedisKeys.AuctionState(auction.Id), RedisKeys.BidStream, RedisKeys.AuctionEventStream(auction.Id)]
+            : [RedisKeys.AuctionState(auction.Id), RedisKeys.BidStream, RedisKeys.AuctionEventStream(auction.Id),
+               RedisKeys.Idempotency(auction.Id, bidderId, idempotencyKey)];
+        RedisValue[] values =
+        [
+            auction.Id.ToString(), bidderId.ToString(), bidderName, amount,
+            Activity.Current?.Id ?? "", (long)settings.SoftCloseWindow.TotalMilliseconds,
+            settings.EventsKeptPerAuction, (long)settings.IdempotencyLifetime.TotalSeconds, RedisKeys.AuctionEvents.ToString(),
+            auction.StartsAt.ToUnixTimeMilliseconds(), auction.EndsAt.ToUnixTimeMilliseconds(), auction.StartingPrice,
+            auction.MinIncrement, auction.CurrentPrice, auction.HighestBidderId?.ToString() ?? "", auction.BidCount,
+            auction.HighestBidderName ?? "",
+        ];
+
+        var db = redis.GetDatabase();
+        RedisResult result;
+        try
+        {
+            result = await db.ScriptEvaluateAsync(Sha1, keys, values);
+        }
+        catch (RedisServerException e) when (e.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+        {
+            result = await db.ScriptEvaluateAsync(Source, keys, values);
+        }
+        return Read((RedisResult[])result!, auction);
+    }
+
+    private static BidOutcome Read(RedisResult[] reply, AuctionFacts auction)
+    {
+        switch ((string)reply[0]!)
+        {
+            case "accepted":
+            case "replay":
+                // [bidId, amount, placedAt, endsAt, extended]
+                var answer = JsonSerializer.Deserialize<string[]>((string)reply[1]!)!;
+                return new BidOutcome.Accepted(answer[0], long.Parse(answer[1]), Time(answer[2]), Time(answer[3]),
+                    answer[4] == "1", Replayed: (string)reply[0]! == "replay");
+            case "too_low":
+                // [price, count, minIncrement, startingPrice]
+                var price = (long)reply[1];
+                var minimum = (long)reply[2] == 0 ? (long)reply[4] : price + (long)reply[3];
+                return new BidOutcome.TooLow(price, minimum);
+            case "not_open":
+                // [startsAt, endsAt, closed]
+                return new BidOutcome.NotOpen(Time((string)reply[1]!), Time((string)reply[2]!), (string?)reply[3] == "1");
+            default:
+                throw new InvalidOperationException($"bid.lua answered '{reply[0]}' for auction {auction.Id}.");
+        }
+    }
+
+    private static DateTimeOffset Time(string milliseconds) => DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(milliseconds));
+
+    private static string ReadSource()
+    {
+        using var stream = typeof(BidScript).Assembly.GetManifestResourceStream("Q4.ApiService.Bidding.bid.lua")
+            ?? throw new InvalidOperationException("bid.lua is not embedded in the assembly.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+}

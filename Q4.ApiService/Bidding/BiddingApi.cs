@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Q4.ApiService.Auctions;
+using Q4.ApiService.Identity;
+using Q4.ApiService.Infrastructure;
+
+namespace Q4.ApiService.Bidding;
+
+public sealed record PlaceBidRequest(JsonElement Amount);
+
+public sealed record BidAccepted(string Id, Guid AuctionId, long Amount, UserRef Bidder, DateTimeOffset PlacedAt, DateTimeOffset EndsAt);
+
+public static class BiddingApi
+{
+    public const string IdempotencyHeader = "Idempotency-Key";
+    public const int MaxIdempotencyKeyLength = 100;
+
+    private static readonly ActivitySource Tracing = new("Q4.Bidding");
+
+    public static IHostApplicationBuilder AddBidding(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<BiddingOptions>().BindConfiguration(BiddingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<BidScript>();
+        return builder;
+    }
+
+    public static RouteGroupBuilder MapBiddingApi(this RouteGroupBuilder auctions)
+    {
+        auctions.MapPost("/{id:guid}/bids", PlaceBid).RequireAuthorization().RequireActiveUser();
+        return auctions;
+    }
+
+    /// <summary>
+    /// The hot path: the token was checked locally, the user and the auction come from in-process caches, and the
+    /// bid itself is one round trip to Redis. No database, no identity provider.
+    /// </summary>
+    private static async Task<Results<Created<BidAccepted>, ProblemHttpResult, ValidationProblem>> PlaceBid(
+        Guid id, PlaceBidRequest body, [FromHeader(Name = IdempotencyHeader)] string? idempotencyKey,
+        CurrentUser user, AuctionFactsCache auctions, BidScript script, CancellationToken ct)
+    {
+        if (!TryReadAmount(body.Amount, out var amount, out var amountError))
+        {
+            return Problems.Validation("amount", amountError);
+        }
+        if (idempotencyKey is not null && !IsValidIdempotencyKey(idempotencyKey))
+        {
+            return Problems.Problem(StatusCodes.Status400BadRequest, "invalid_idempotency_key", "The Idempotency-Key is not valid.",
+                $"Use 1 to {MaxIdempotencyKeyLength} visible ASCII characters, such as a UUID.");
+        }
+        if (await auctions.GetAsync(id, ct) is not { } auction)
+        {
+            return Problems.NotFound("The auction");
+        }
+        if (auction.SellerId == user.Id)
+        {
+            return Problems.Problem(StatusCodes.Status403Forbidden, "own_auction", "Sellers cannot bid on their own auction.");
+        }
+
+        using var activity = Tracing.StartActivity("bid.place");
+        activity?.SetTag("q4.auction.id", id);
+        // Once the script runs the bid may be accepted: the client leaving must not cancel it half-way in our view.
+        var outcome = await script.PlaceAsync(auction, user.Id, user.Name, amount, idempotencyKey, CancellationToken.None);
+        activity?.SetTag("q4.bid.outcome", outcome.GetType().Name);
+        return outcome switch
+        {
+            BidOutcome.Accepted accepted => TypedResults.Created($"/auctions/{id}/bids",
+                new BidAccepted(accepted.BidId, id, accepted.Amount, new UserRef(user.Id, user.Name), accepted.PlacedAt, accepted.EndsAt)),
+            BidOutcome.TooLow tooLow => Problems.Problem(StatusCodes.Status409Conflict, "bid_too_low", "The bid is too low.",
+                $"The lowest bid accepted now is {tooLow.MinimumBid}.",
+                [new("currentPrice", tooLow.CurrentPrice), new("minimumBid", tooLow.MinimumBid)]),
+            BidOutcome.NotOpen notOpen => Problems.Problem(StatusCodes.Status409Conflict, "auction_not_open", "The auction is not open for bids.",
+                notOpen.Closed ? "The auction has closed." : $"Bids are accepted from {notOpen.StartsAt:O} until {notOpen.EndsAt:O}.",
+                [new("startsAt", notOpen.StartsAt), new("endsAt", notOpen.EndsAt)]),
+            _ => throw new UnreachableException(),
+        };
+    }
+
+    private static bool TryReadAmount(JsonElement value, out long amount, out string error)
+    {
+        amount = 0;
+        error = $"The amount must be a whole number from 1 to {AuctionRules.MaxAmount}, in the smallest currency unit.";
+        if (value.ValueKind == JsonValueKind.Undefined || value.ValueKind == JsonValueKind.Null)
+        {
+            error = "The amount is required.";
+            return false;
+        }
+        return value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out amount) && amount is >= 1 and <= AuctionRules.MaxAmount;
+    }
+
+    private static bool IsValidIdempotencyKey(string key) =>
+        key.Length is >= 1 and <= MaxIdempotencyKeyLength && key.All(c => c is >= '!' and <= '~');
+}

@@ -1,0 +1,85 @@
+-- Places one bid atomically. Redis runs a script alone, so every check and every write below happens at one
+-- instant, and TIME is the one clock all API replicas share.
+--
+-- KEYS[1] live state hash of the auction      KEYS[2] global bid stream (persisted by the sync service)
+-- KEYS[3] the auction's capped event stream   KEYS[4] idempotency key (optional)
+-- ARGV: 1 auction id, 2 bidder id, 3 bidder name, 4 amount, 5 traceparent, 6 soft-close window (ms),
+--       7 events kept per auction, 8 idempotency lifetime (s), 9 live-events channel,
+--       10..17 reference values from PostgreSQL, used only when Redis holds no state for the auction:
+--       starts at (ms), ends at (ms), starting price, minimum increment, current price, highest bidder, bid count,
+--       highest bidder's name.
+--
+-- Amounts travel as the decimal strings the API validated (at most 10^15, exact in Lua's doubles); they are
+-- compared as numbers but stored as given, never printed from a double.
+-- Returns {outcome, ...}: {'accepted', answer}, {'too_low', price, count, minIncrement,
+-- startingPrice}, {'not_open', startsAt, endsAt, closed}, or {'replay', answer} for a repeated key, where answer is
+-- the JSON array [bidId, amount, placedAt, endsAt, extended] of the accepted bid.
+
+if KEYS[4] then
+  local stored = redis.call('GET', KEYS[4])
+  if stored then
+    return {'replay', stored}
+  end
+end
+
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('HSET', KEYS[1], 'startsAt', ARGV[10], 'endsAt', ARGV[11], 'startingPrice', ARGV[12],
+    'minIncrement', ARGV[13], 'price', ARGV[14], 'bidder', ARGV[15], 'count', ARGV[16], 'bidderName', ARGV[17],
+    'closed', '0')
+end
+
+local state = redis.call('HMGET', KEYS[1], 'startsAt', 'endsAt', 'startingPrice', 'minIncrement', 'price', 'count', 'closed')
+local startsAt, endsAt = tonumber(state[1]), tonumber(state[2])
+if state[7] == '1' or now < startsAt or now >= endsAt then
+  return {'not_open', state[1], state[2], state[7]}
+end
+
+local amount, count = tonumber(ARGV[4]), tonumber(state[6])
+local minimum
+if count == 0 then
+  minimum = tonumber(state[3])
+else
+  minimum = tonumber(state[5]) + tonumber(state[4])
+end
+if amount < minimum then
+  return {'too_low', state[5], state[6], state[4], state[3]}
+end
+
+-- Soft close: a bid inside the closing window leaves the others a full window to answer.
+local window = tonumber(ARGV[6])
+local extended = endsAt - now < window
+local newEndsAt = state[2]
+if extended then
+  newEndsAt = string.format('%.0f', now + window)
+end
+local placedAt = string.format('%.0f', now)
+
+redis.call('HSET', KEYS[1], 'price', ARGV[4], 'bidder', ARGV[2], 'bidderName', ARGV[3], 'endsAt', newEndsAt)
+redis.call('HINCRBY', KEYS[1], 'count', 1)
+
+local bidId = redis.call('XADD', KEYS[2], '*', 'auction', ARGV[1], 'bidder', ARGV[2], 'bidderName', ARGV[3],
+  'amount', ARGV[4], 'placedAt', placedAt, 'endsAt', newEndsAt, 'traceparent', ARGV[5])
+
+-- Each event goes to the auction's stream (replay for clients that reconnect) and to live subscribers.
+local function emit(kind, fields)
+  local eventId = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[7], '*', 'type', kind, unpack(fields))
+  local message = {auction = ARGV[1], id = eventId, type = kind}
+  for i = 1, #fields, 2 do
+    message[fields[i]] = fields[i + 1]
+  end
+  redis.call('PUBLISH', ARGV[9], cjson.encode(message))
+end
+
+emit('bid', {'bidId', bidId, 'amount', ARGV[4], 'bidderId', ARGV[2], 'bidderName', ARGV[3], 'placedAt', placedAt, 'endsAt', newEndsAt})
+if extended then
+  emit('extended', {'bidId', bidId, 'endsAt', newEndsAt, 'previousEndsAt', state[2]})
+end
+
+local answer = cjson.encode({bidId, ARGV[4], placedAt, newEndsAt, extended and '1' or '0'})
+if KEYS[4] then
+  redis.call('SET', KEYS[4], answer, 'EX', ARGV[8])
+end
+return {'accepted', answer}

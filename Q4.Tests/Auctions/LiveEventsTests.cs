@@ -1,0 +1,90 @@
+using System.Net;
+using Q4.Tests.Hosting;
+using Q4.Tests.Users;
+
+namespace Q4.Tests.Auctions;
+
+public sealed class LiveEventsTests(GraphFixture graph)
+{
+    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    private AppHostProcess App => graph.App;
+
+    [Fact]
+    public async Task Watchers_on_both_replicas_see_every_bid_in_the_same_order()
+    {
+        using var seller = TestUser.Fresh(App);
+        var auction = await seller.CreateAuctionAsync();
+        using var onFirst = await AuctionClient.OpenFeedAsync(App.CreateHttpClient("apiservice", 0), auction.Id);
+        using var onSecond = await AuctionClient.OpenFeedAsync(App.CreateHttpClient("apiservice", 1), auction.Id);
+
+        var bidders = new[] { TestUser.Fresh(App), TestUser.Fresh(App) };
+        var placed = new List<BidResponse>();
+        for (var i = 0; i < 30; i++)
+        {
+            placed.Add(await bidders[i % 2].PlaceBidAsync(auction.Id, 100 + i * 10, replica: (i / 2) % 2));
+        }
+
+        foreach (var feed in new[] { onFirst, onSecond })
+        {
+            var events = await feed.TakeAsync(30);
+            Assert.All(events, e => Assert.Equal("bid", e.Type));
+            Assert.Equal(placed.Select(bid => bid.Id), events.Select(e => e.Data.GetProperty("id").GetString()));
+            Assert.Equal(placed.Select(bid => bid.Amount), events.Select(e => e.Data.GetProperty("amount").GetInt64()));
+            Assert.Equal(placed.Select(bid => bid.Bidder.Id), events.Select(e => e.Data.GetProperty("bidder").GetProperty("id").GetGuid()));
+            Assert.Equal(events.Count, events.Select(e => e.Id).Distinct().Count());
+        }
+        foreach (var bidder in bidders)
+        {
+            bidder.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task A_watcher_that_reconnects_with_its_last_event_id_misses_nothing_and_sees_nothing_twice()
+    {
+        using var seller = TestUser.Fresh(App);
+        using var bidder = TestUser.Fresh(App);
+        var auction = await seller.CreateAuctionAsync();
+        var amount = 100L;
+        async Task PlaceAsync(int count)
+        {
+            for (var i = 0; i < count; i++, amount += 10)
+            {
+                await bidder.PlaceBidAsync(auction.Id, amount, replica: i % 2);
+            }
+        }
+
+        List<LiveEvent> before;
+        using (var feed = await AuctionClient.OpenFeedAsync(App.CreateHttpClient("apiservice", 0), auction.Id))
+        {
+            await PlaceAsync(10);
+            before = await feed.TakeAsync(10);
+        }
+        await PlaceAsync(10); // while disconnected
+
+        using var resumed = await AuctionClient.OpenFeedAsync(App.CreateHttpClient("apiservice", 1), auction.Id, before[^1].Id);
+        var missed = await resumed.TakeAsync(10);
+        await PlaceAsync(5);
+        var live = await resumed.TakeAsync(5);
+
+        var all = before.Concat(missed).Concat(live).ToList();
+        Assert.Equal(Enumerable.Range(0, 25).Select(i => 100L + i * 10), all.Select(e => e.Data.GetProperty("amount").GetInt64()));
+        Assert.Equal(25, all.Select(e => e.Id).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Events_of_an_unknown_auction_are_404_and_a_malformed_last_event_id_is_400()
+    {
+        using var client = App.CreateHttpClient("apiservice");
+        using var unknown = await client.GetAsync($"/auctions/{Guid.NewGuid()}/events", Cancellation);
+        await ProblemAssert.IsProblemAsync(unknown, HttpStatusCode.NotFound, "not_found");
+
+        using var seller = TestUser.Fresh(App);
+        var auction = await seller.CreateAuctionAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/auctions/{auction.Id}/events");
+        request.Headers.Add("Last-Event-ID", "yesterday");
+        using var malformed = await client.SendAsync(request, Cancellation);
+        await ProblemAssert.IsProblemAsync(malformed, HttpStatusCode.BadRequest, "invalid_event_id");
+    }
+}

@@ -1,0 +1,62 @@
+-- wrk script: authenticated bids spread over many auctions. Each wrk process gets its own slice of the
+-- auctions, so two processes never bid on the same auction; within a process every bid on an auction is
+-- 10 above the last one sent there, so almost every bid is accepted (a few lose a race and get 409).
+-- Usage: wrk -t <threads> ... -s bid-load.lua <url> -- <tokens file> <auctions file> <process> <processes> <threads>
+
+local tokens, auctions, counters = {}, {}, {}
+local cursor = 0
+created, conflicts, others = 0, 0, 0
+local threads = {}
+
+local function lines(path)
+  local result = {}
+  for line in io.lines(path) do
+    if line ~= "" then table.insert(result, line) end
+  end
+  return result
+end
+
+function setup(thread)
+  thread:set("id", #threads)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  tokens = lines(args[1])
+  local all = lines(args[2])
+  -- Every thread of every process bids on auctions of its own.
+  local threadCount = tonumber(args[5])
+  local slice, slices = tonumber(args[3]) * threadCount + id, tonumber(args[4]) * threadCount
+  for i = 1, #all do
+    if (i - 1) % slices == slice then table.insert(auctions, all[i]) end
+  end
+  for i = 1, #auctions do counters[i] = 0 end
+end
+
+function request()
+  cursor = cursor + 1
+  local a = (cursor - 1) % #auctions + 1
+  counters[a] = counters[a] + 1
+  local token = tokens[(cursor - 1) % #tokens + 1]
+  local body = string.format('{"amount":%d}', 100 + counters[a] * 10)
+  return wrk.format("POST", "/auctions/" .. auctions[a] .. "/bids",
+    { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. token }, body)
+end
+
+function response(status, headers, body)
+  if status == 201 then created = created + 1
+  elseif status == 409 then conflicts = conflicts + 1
+  else others = others + 1 end
+end
+
+function done(summary, latency, requests)
+  local c, x, o = 0, 0, 0
+  for _, thread in ipairs(threads) do
+    c = c + thread:get("created")
+    x = x + thread:get("conflicts")
+    o = o + thread:get("others")
+  end
+  local seconds = summary.duration / 1e6
+  io.write(string.format("accepted %d conflicts %d other %d accepted_per_s %.0f p50_ms %.2f p99_ms %.2f\n",
+    c, x, o, c / seconds, latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+end
