@@ -1,3 +1,4 @@
+using Q4.Data;
 using Q4.ApiService.Infrastructure;
 using StackExchange.Redis;
 
@@ -9,8 +10,10 @@ public sealed record LiveState(long Price, int BidCount, Guid? HighestBidderId, 
     private static readonly RedisValue[] Fields = ["price", "count", "bidder", "bidderName", "endsAt", "closed"];
 
     /// <summary>The state Redis holds for a new auction; bid.lua and the sync service keep it from then on.</summary>
-    public static Task SeedAsync(IDatabase redis, AuctionFacts auction) =>
-        redis.HashSetAsync(RedisKeys.AuctionState(auction.Id),
+    public static async Task SeedAsync(IDatabase redis, AuctionFacts auction)
+    {
+        var transaction = redis.CreateTransaction();
+        _ = transaction.HashSetAsync(RedisKeys.AuctionState(auction.Id),
         [
             new("startsAt", auction.StartsAt.ToUnixTimeMilliseconds()),
             new("endsAt", auction.EndsAt.ToUnixTimeMilliseconds()),
@@ -21,6 +24,9 @@ public sealed record LiveState(long Price, int BidCount, Guid? HighestBidderId, 
             new("count", 0),
             new("closed", "0"),
         ]);
+        _ = transaction.SortedSetAddAsync(RedisKeys.AuctionEnds, auction.Id.ToString(), auction.EndsAt.ToUnixTimeMilliseconds());
+        await transaction.ExecuteAsync();
+    }
 
     /// <summary>Live states of several auctions in one round trip; the facts stand in where Redis has none.</summary>
     public static async Task<LiveState[]> ReadAsync(IDatabase redis, IReadOnlyList<AuctionFacts> auctions)

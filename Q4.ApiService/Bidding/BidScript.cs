@@ -1,3 +1,4 @@
+using Q4.Data;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
@@ -33,8 +34,8 @@ public sealed class BidScript(IConnectionMultiplexer redis, IOptions<BiddingOpti
     {
         var settings = options.Value;
         RedisKey[] keys = idempotencyKey is null
-            ? [RedisKeys.AuctionState(auction.Id), RedisKeys.BidStream, RedisKeys.AuctionEventStream(auction.Id)]
-            : [RedisKeys.AuctionState(auction.Id), RedisKeys.BidStream, RedisKeys.AuctionEventStream(auction.Id),
+            ? [RedisKeys.AuctionState(auction.Id), RedisKeys.BidStream, RedisKeys.AuctionEventStream(auction.Id), RedisKeys.AuctionEnds]
+            : [RedisKeys.AuctionState(auction.Id), RedisKeys.BidStream, RedisKeys.AuctionEventStream(auction.Id), RedisKeys.AuctionEnds,
                RedisKeys.Idempotency(auction.Id, bidderId, idempotencyKey)];
         RedisValue[] values =
         [

@@ -2,7 +2,8 @@
 -- instant, and TIME is the one clock all API replicas share.
 --
 -- KEYS[1] live state hash of the auction      KEYS[2] global bid stream (persisted by the sync service)
--- KEYS[3] the auction's capped event stream   KEYS[4] idempotency key (optional)
+-- KEYS[3] the auction's capped event stream   KEYS[4] ends of all open auctions (sorted set; the sync
+-- service closes what is due)                 KEYS[5] idempotency key (optional)
 -- ARGV: 1 auction id, 2 bidder id, 3 bidder name, 4 amount, 5 traceparent, 6 soft-close window (ms),
 --       7 events kept per auction, 8 idempotency lifetime (s), 9 live-events channel,
 --       10..17 reference values from PostgreSQL, used only when Redis holds no state for the auction:
@@ -15,8 +16,8 @@
 -- startingPrice}, {'not_open', startsAt, endsAt, closed}, or {'replay', answer} for a repeated key, where answer is
 -- the JSON array [bidId, amount, placedAt, endsAt, extended] of the accepted bid.
 
-if KEYS[4] then
-  local stored = redis.call('GET', KEYS[4])
+if KEYS[5] then
+  local stored = redis.call('GET', KEYS[5])
   if stored then
     return {'replay', stored}
   end
@@ -29,6 +30,7 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('HSET', KEYS[1], 'startsAt', ARGV[10], 'endsAt', ARGV[11], 'startingPrice', ARGV[12],
     'minIncrement', ARGV[13], 'price', ARGV[14], 'bidder', ARGV[15], 'count', ARGV[16], 'bidderName', ARGV[17],
     'closed', '0')
+  redis.call('ZADD', KEYS[4], ARGV[11], ARGV[1])
 end
 
 local state = redis.call('HMGET', KEYS[1], 'startsAt', 'endsAt', 'startingPrice', 'minIncrement', 'price', 'count', 'closed')
@@ -54,6 +56,7 @@ local extended = endsAt - now < window
 local newEndsAt = state[2]
 if extended then
   newEndsAt = string.format('%.0f', now + window)
+  redis.call('ZADD', KEYS[4], newEndsAt, ARGV[1])
 end
 local placedAt = string.format('%.0f', now)
 
@@ -79,7 +82,7 @@ if extended then
 end
 
 local answer = cjson.encode({bidId, ARGV[4], placedAt, newEndsAt, extended and '1' or '0'})
-if KEYS[4] then
-  redis.call('SET', KEYS[4], answer, 'EX', ARGV[8])
+if KEYS[5] then
+  redis.call('SET', KEYS[5], answer, 'EX', ARGV[8])
 end
 return {'accepted', answer}

@@ -1,3 +1,4 @@
+using Q4.Data;
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Text.Json;

@@ -1,0 +1,59 @@
+# Shared by the benchmarks: builds Release, starts a graph of its own (random ports, its own state folder),
+# and stops it on exit. Defines $work, $endpoints, $identity, $api0, $api1 and the helpers below.
+
+missing=()
+for tool in wrk jq redis-benchmark curl psql; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  packages=("${missing[@]/redis-benchmark/redis-tools}")
+  packages=("${packages[@]/psql/postgresql-client}")
+  echo "bench: installing ${packages[*]}"
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${packages[@]}" >/dev/null
+fi
+
+work=$(mktemp -d /tmp/q4-bench.XXXXXX)
+apphost_pid=""
+cleanup() {
+  if [ -n "$apphost_pid" ] && kill -0 "$apphost_pid" 2>/dev/null; then
+    # SIGTERM: a background job of a non-interactive shell ignores SIGINT.
+    kill -TERM "$apphost_pid"; wait "$apphost_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+start_graph() {
+  echo "bench: building (Release)"
+  dotnet build -c Release -v q Q4.AppHost >/dev/null
+  echo "bench: starting the graph"
+  dotnet Q4.AppHost/bin/Release/net10.0/Q4.AppHost.dll --state-dir "$work/state" --random-ports true --quiet true \
+    >"$work/apphost.log" 2>&1 &
+  apphost_pid=$!
+  endpoints="$work/state/endpoints.json"
+  for _ in $(seq 1 240); do [ -f "$endpoints" ] && break; sleep 0.5; done
+  [ -f "$endpoints" ] || { cat "$work/apphost.log"; echo "bench: the graph did not start"; exit 1; }
+  identity=$(jq -r '.identity.urls[0]' "$endpoints")
+  api0=$(jq -r '.apiservice.urls[0]' "$endpoints")
+  api1=$(jq -r '.apiservice.urls[1]' "$endpoints")
+  local redis rest
+  redis=$(jq -r '.redis.connectionString' "$endpoints")     # host:port,password=...
+  redis_host=${redis%%:*}; rest=${redis#*:}; redis_port=${rest%%,*}; redis_password=${redis#*password=}
+}
+
+rcli() { redis-cli -h "$redis_host" -p "$redis_port" -a "$redis_password" --no-auth-warning "$@"; }
+
+psql_q() {
+  local cs; cs=$(jq -r '.q4db.connectionString' "$endpoints")
+  PGPASSWORD=$(sed -n 's/.*Password=\([^;]*\).*/\1/p' <<<"$cs") psql -h 127.0.0.1 \
+    -p "$(sed -n 's/.*Port=\([^;]*\).*/\1/p' <<<"$cs")" -U postgres -d q4db -tAc "$1"
+}
+
+token() {
+  curl -sf "$identity/realms/q4/protocol/openid-connect/token" \
+    -d grant_type=password -d client_id=q4-cli -d "username=$1" -d password=dev-password | jq -r .access_token
+}
+
+create_auction() { # <token> <ends at>
+  curl -sf "$api0/auctions" -H "Authorization: Bearer $1" -H 'Content-Type: application/json' \
+    -d "{\"title\":\"Bench lot\",\"description\":\"\",\"startingPrice\":100,\"minIncrement\":10,\"endsAt\":\"$2\"}" | jq -r .id
+}
