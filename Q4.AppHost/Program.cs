@@ -20,10 +20,12 @@ var api = builder.AddProject<Projects.Q4_ApiService>("apiservice")
     .WithReference(identity).WaitFor(identity)
     .WithHttpHealthCheck("/health");
 
+// The API applies the database migrations; the sync service starts once the schema is there.
 builder.AddProject<Projects.Q4_SyncService>("syncservice")
     .WithReplicas(2)
     .WithReference(redis).WaitFor(redis)
     .WithReference(db).WaitFor(db)
+    .WaitFor(api)
     .WithHttpHealthCheck("/health");
 
 builder.AddProject<Projects.Q4_Frontend>("frontend")

@@ -1,0 +1,68 @@
+using Q4.Data;
+using StackExchange.Redis;
+
+namespace Q4.SyncService.Sync;
+
+/// <summary>
+/// Settles auctions whose end has passed, run by the lock holder once everything the stream held up to that
+/// end is persisted. The decision and the <c>closed</c> event happen once, in Redis (close.lua); PostgreSQL
+/// then records the winner, and only then is the auction taken off the list of ends. A holder that dies in
+/// between leaves the auction listed: the next one finds it closed in Redis and finishes the database part.
+/// </summary>
+public sealed class AuctionCloser(IConnectionMultiplexer redis, BidBatchWriter writer, SyncMetrics metrics, ILogger<AuctionCloser> logger)
+{
+    private const int EventsKeptPerAuction = 1000;
+    private const int PerRound = 100;
+
+    private static readonly string Script = ReadScript();
+
+    private const string RecordClosing = """
+        UPDATE auctions SET status = 'closed', winner_id = highest_bidder_id, closed_at = to_timestamp($2 / 1000.0)
+        WHERE id = $1 AND status = 'open'
+        """;
+
+    /// <summary>Closes what ended at or before <paramref name="persistedUpTo"/> (Redis time, unix ms).</summary>
+    public async Task CloseDueAsync(long persistedUpTo, long fence, CancellationToken cancellationToken)
+    {
+        var db = redis.GetDatabase();
+        var due = await db.SortedSetRangeByScoreAsync(RedisKeys.AuctionEnds, double.NegativeInfinity, persistedUpTo, take: PerRound);
+        foreach (var member in due)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (!Guid.TryParse((string?)member, out var auctionId))
+            {
+                await db.SortedSetRemoveAsync(RedisKeys.AuctionEnds, member);
+                continue;
+            }
+            var result = (RedisResult[])(await db.ScriptEvaluateAsync(Script,
+                [RedisKeys.AuctionState(auctionId), RedisKeys.AuctionEventStream(auctionId)],
+                [auctionId.ToString(), persistedUpTo, EventsKeptPerAuction, RedisKeys.AuctionEvents.ToString()]))!;
+            var outcome = (string)result[0]!;
+            if (outcome == "not_due")
+            {
+                // The end moved later than the list says: list it at its real end.
+                await db.SortedSetAddAsync(RedisKeys.AuctionEnds, member, (double)(long)result[1]);
+                continue;
+            }
+            if (outcome != "missing")
+            {
+                var closedAt = long.TryParse((string?)result[4], out var ms) ? ms : persistedUpTo;
+                var recorded = await writer.ExecuteFencedAsync(fence, RecordClosing, cancellationToken, auctionId, closedAt);
+                if (recorded > 0)
+                {
+                    metrics.Closed();
+                    logger.LogInformation("Closed auction {AuctionId}: winner {Winner}, final price {Price}.",
+                        auctionId, (string?)result[2] is { Length: > 0 } w ? w : "none", (string?)result[1] is { Length: > 0 } p ? p : "none");
+                }
+            }
+            await db.SortedSetRemoveAsync(RedisKeys.AuctionEnds, member);
+        }
+    }
+
+    private static string ReadScript()
+    {
+        using var stream = typeof(AuctionCloser).Assembly.GetManifestResourceStream("Q4.SyncService.Sync.close.lua")
+            ?? throw new InvalidOperationException("close.lua is not embedded in the assembly.");
+        return new StreamReader(stream).ReadToEnd();
+    }
+}

@@ -1,0 +1,15 @@
+namespace Q4.SyncService.Sync;
+
+public static class SyncExtensions
+{
+    public static IHostApplicationBuilder AddBidStreamSync(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<SyncOptions>().BindConfiguration(SyncOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<SyncMetrics>();
+        builder.Services.AddSingleton<FencedLock>();
+        builder.Services.AddSingleton<BidBatchWriter>();
+        builder.Services.AddSingleton<AuctionCloser>();
+        builder.Services.AddHostedService<BidStreamSync>();
+        return builder;
+    }
+}

@@ -1,0 +1,33 @@
+-- Settles one auction, once. Redis holds the truth about bids, so the closing is decided here, atomically:
+-- the end has passed for everything the sync service has persisted (ARGV[2]), it is not closed yet.
+-- KEYS[1] live state hash, KEYS[2] the auction's event stream.
+-- ARGV: 1 auction id, 2 persisted-up-to time (ms), 3 events kept per auction, 4 live-events channel.
+-- Returns {'closed' | 'already', finalPrice, winnerId, winnerName, closedAt}, {'not_due', endsAt} or {'missing'}.
+
+local state = redis.call('HMGET', KEYS[1], 'endsAt', 'closed', 'price', 'bidder', 'bidderName', 'count', 'closedAt')
+if not state[1] then
+  return {'missing'}
+end
+if state[2] == '1' then
+  return {'already', state[3] or '', state[4] or '', state[5] or '', state[7] or ''}
+end
+if tonumber(state[1]) > tonumber(ARGV[2]) then
+  return {'not_due', state[1]}
+end
+
+local clock = redis.call('TIME')
+local closedAt = string.format('%.0f', tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000))
+local finalPrice, winnerId, winnerName = '', '', ''
+if tonumber(state[6] or '0') > 0 then
+  finalPrice, winnerId, winnerName = state[3], state[4] or '', state[5] or ''
+end
+redis.call('HSET', KEYS[1], 'closed', '1', 'closedAt', closedAt)
+
+local fields = {'finalPrice', finalPrice, 'winnerId', winnerId, 'winnerName', winnerName, 'closedAt', closedAt}
+local eventId = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'type', 'closed', unpack(fields))
+local message = {auction = ARGV[1], id = eventId, type = 'closed'}
+for i = 1, #fields, 2 do
+  message[fields[i]] = fields[i + 1]
+end
+redis.call('PUBLISH', ARGV[4], cjson.encode(message))
+return {'closed', finalPrice, winnerId, winnerName, closedAt}

@@ -1,0 +1,127 @@
+using System.Diagnostics;
+using Q4.Hosting;
+using Q4.Tests.Hosting;
+
+namespace Q4.Tests.Sync;
+
+/// <summary>
+/// A graph of its own for the tests that kill, stop or pause processes, so the shared graph never sees it. Sync
+/// replicas that a test has killed are not restarted by the AppHost; a test that needs more asks for extra ones,
+/// started beside the graph on its stores.
+/// </summary>
+public sealed class SyncChaosGraph : IAsyncLifetime
+{
+    public const int SIGCONT = 18;
+    public const int SIGSTOP = 19;
+
+    private readonly List<ServiceProcess> _extraReplicas = [];
+    private AppHostProcess? _app;
+
+    public AppHostProcess App => _app ?? throw new InvalidOperationException("The graph did not start.");
+
+    public async ValueTask InitializeAsync() => _app = await Q4AppHostFactory.StartAsync(TestContext.Current.CancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var replica in _extraReplicas)
+        {
+            await replica.DisposeAsync();
+        }
+        if (_app is not null)
+        {
+            await _app.DisposeAsync();
+        }
+    }
+
+    /// <summary>Sync replicas still running: the graph's own and the extra ones.</summary>
+    public int LiveReplicas =>
+        App.GetPids("syncservice").Count(Signals.IsAlive) + _extraReplicas.Count(replica => !replica.HasExited);
+
+    /// <summary>Starts extra sync replicas until <paramref name="count"/> run, then waits until one of them holds the lock.</summary>
+    public async Task EnsureReplicasAsync(int count)
+    {
+        while (LiveReplicas < count)
+        {
+            _extraReplicas.Add(await ServiceProcess.StartAsync(new Projects.Q4_SyncService(), new Dictionary<string, string>
+            {
+                ["ConnectionStrings__redis"] = App.GetConnectionString("redis"),
+                ["ConnectionStrings__q4db"] = App.GetConnectionString("q4db"),
+            }, TestContext.Current.CancellationToken));
+        }
+        await HolderAsync();
+    }
+
+    /// <summary>The lock's current holder; fails if nobody takes it within the lock's lifetime and a little.</summary>
+    public async Task<LockOwner> HolderAsync()
+    {
+        LockOwner? owner = null;
+        await SyncStore.EventuallyAsync(async () => (owner = await App.LockOwnerAsync()) is not null, TimeSpan.FromSeconds(15), pollMs: 50);
+        Assert.True(owner is not null, $"nobody holds {SyncStore.LockKey}");
+        Assert.True(IsOurSyncReplica(owner.Pid), $"the lock names pid {owner.Pid}, which is no sync replica of this graph ({owner.Value})");
+        return owner;
+    }
+
+    /// <summary>
+    /// Polls the lock until a process other than <paramref name="previous"/> holds it; how long that took from
+    /// <paramref name="since"/> (a <see cref="Stopwatch"/> timestamp), or null if it did not happen within <paramref name="timeout"/>.
+    /// </summary>
+    public async Task<(TimeSpan? After, LockOwner? Owner)> WaitForNewHolderAsync(LockOwner previous, long since, TimeSpan timeout)
+    {
+        while (Stopwatch.GetElapsedTime(since) < timeout)
+        {
+            if (await App.LockOwnerAsync() is { } owner && owner.Pid != previous.Pid)
+            {
+                return (Stopwatch.GetElapsedTime(since), owner);
+            }
+            await Task.Delay(10, TestContext.Current.CancellationToken);
+        }
+        return (null, null);
+    }
+
+    /// <summary>
+    /// Only processes this test run started may be signalled: a sync replica of this graph, or an extra one whose
+    /// parent is this test process.
+    /// </summary>
+    public bool IsOurSyncReplica(int pid) =>
+        App.GetPids("syncservice").Contains(pid)
+        || (ProcFs.ParentOf(pid) == Environment.ProcessId && ProcFs.CommandLine(pid).Contains("Q4.SyncService.dll", StringComparison.Ordinal));
+}
+
+/// <summary>Process facts from /proc, for finding PostgreSQL's backends and checking whose child a process is.</summary>
+public static class ProcFs
+{
+    /// <summary>The parent pid, or null if the process is gone.</summary>
+    public static int? ParentOf(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            // Fields after the command name, which may hold spaces and ends at the last ')': state, ppid, ...
+            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1]);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    public static string CommandLine(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return "";
+        }
+    }
+
+    public static List<int> ChildrenOf(int pid) =>
+        Directory.EnumerateDirectories("/proc")
+            .Select(Path.GetFileName)
+            .Where(name => name!.All(char.IsAsciiDigit))
+            .Select(name => int.Parse(name!))
+            .Where(child => ParentOf(child) == pid)
+            .ToList();
+}
