@@ -21,10 +21,7 @@ public static class DevIdentityExtensions
     public static WebApplicationBuilder AddDevIdentity(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<DevIdentityOptions>()
-            .BindConfiguration(DevIdentityOptions.Section)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        builder.AddValidatedOptions<DevIdentityOptions>(DevIdentityOptions.Section);
         services.AddSingleton<IValidateOptions<DevIdentityOptions>, RealmFileExists>();
 
         services.AddSingleton(sp =>

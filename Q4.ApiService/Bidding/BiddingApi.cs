@@ -21,7 +21,7 @@ public static class BiddingApi
 
     public static IHostApplicationBuilder AddBidding(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<BiddingOptions>().BindConfiguration(BiddingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.AddValidatedOptions<BiddingOptions>(BiddingOptions.Section);
         builder.Services.AddSingleton<BidScript>();
         return builder;
     }

@@ -13,7 +13,7 @@ public static class EventsApi
 {
     public static IHostApplicationBuilder AddAuctionEvents(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<EventsOptions>().BindConfiguration(EventsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.AddValidatedOptions<EventsOptions>(EventsOptions.Section);
         builder.Services.AddSingleton<AuctionEventHub>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<AuctionEventHub>());
         return builder;

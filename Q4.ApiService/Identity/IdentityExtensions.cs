@@ -23,7 +23,7 @@ public static class IdentityExtensions
     public static IHostApplicationBuilder AddQ4Identity(this IHostApplicationBuilder builder)
     {
         var section = builder.Configuration.GetSection(IdentityOptions.Section);
-        builder.Services.AddOptions<IdentityOptions>().BindConfiguration(IdentityOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.AddValidatedOptions<IdentityOptions>(IdentityOptions.Section);
         var options = section.Get<IdentityOptions>() ?? new IdentityOptions();
         var issuers = options.TrustedIssuers(builder.Configuration).ToArray();
         if (issuers.Length == 0)

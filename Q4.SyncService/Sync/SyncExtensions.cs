@@ -4,7 +4,7 @@ public static class SyncExtensions
 {
     public static IHostApplicationBuilder AddBidStreamSync(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<SyncOptions>().BindConfiguration(SyncOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.AddValidatedOptions<SyncOptions>(SyncOptions.Section);
         builder.Services.AddSingleton<SyncMetrics>();
         builder.Services.AddSingleton<FencedLock>();
         builder.Services.AddSingleton<BidBatchWriter>();
