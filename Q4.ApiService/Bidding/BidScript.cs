@@ -12,8 +12,8 @@ namespace Q4.ApiService.Bidding;
 
 public abstract record BidOutcome
 {
-    /// <summary>The bid was accepted now, or earlier under the same idempotency key (<paramref name="Replayed"/>).</summary>
-    public sealed record Accepted(string BidId, long Amount, DateTimeOffset PlacedAt, DateTimeOffset EndsAt, bool Extended, bool Replayed) : BidOutcome;
+    /// <summary>The bid was accepted now, or earlier under the same idempotency key (then this is that first answer).</summary>
+    public sealed record Accepted(string BidId, long Amount, DateTimeOffset PlacedAt, DateTimeOffset EndsAt) : BidOutcome;
 
     public sealed record TooLow(long CurrentPrice, long MinimumBid) : BidOutcome;
 
@@ -29,8 +29,7 @@ public sealed class BidScript(IConnectionMultiplexer redis, IOptions<BiddingOpti
     private static readonly string Source = ReadSource();
     private static readonly byte[] Sha1 = SHA1.HashData(Encoding.UTF8.GetBytes(Source));
 
-    public async Task<BidOutcome> PlaceAsync(AuctionFacts auction, Guid bidderId, string bidderName, long amount,
-        string? idempotencyKey, CancellationToken cancellationToken)
+    public async Task<BidOutcome> PlaceAsync(AuctionFacts auction, Guid bidderId, string bidderName, long amount, string? idempotencyKey)
     {
         var settings = options.Value;
         RedisKey[] keys = idempotencyKey is null
@@ -68,8 +67,7 @@ public sealed class BidScript(IConnectionMultiplexer redis, IOptions<BiddingOpti
             case "replay":
                 // [bidId, amount, placedAt, endsAt, extended]
                 var answer = JsonSerializer.Deserialize<string[]>((string)reply[1]!)!;
-                return new BidOutcome.Accepted(answer[0], long.Parse(answer[1]), Time(answer[2]), Time(answer[3]),
-                    answer[4] == "1", Replayed: (string)reply[0]! == "replay");
+                return new BidOutcome.Accepted(answer[0], long.Parse(answer[1]), Time(answer[2]), Time(answer[3]));
             case "too_low":
                 // [price, count, minIncrement, startingPrice]
                 var price = (long)reply[1];

@@ -60,8 +60,8 @@ public static class BiddingApi
 
         using var activity = Tracing.StartActivity("bid.place");
         activity?.SetTag("q4.auction.id", id);
-        // Once the script runs the bid may be accepted: the client leaving must not cancel it half-way in our view.
-        var outcome = await script.PlaceAsync(auction, user.Id, user.Name, amount, idempotencyKey, CancellationToken.None);
+        // Not cancellable: once the script runs the bid may be accepted, and the client leaving must not hide that.
+        var outcome = await script.PlaceAsync(auction, user.Id, user.Name, amount, idempotencyKey);
         activity?.SetTag("q4.bid.outcome", outcome.GetType().Name);
         return outcome switch
         {
