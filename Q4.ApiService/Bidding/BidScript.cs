@@ -26,7 +26,7 @@ public abstract record BidOutcome
 /// </summary>
 public sealed class BidScript(IConnectionMultiplexer redis, IOptions<BiddingOptions> options)
 {
-    private static readonly string Source = ReadSource();
+    private static readonly string Source = LuaScripts.ReadEmbedded(typeof(BidScript).Assembly, "Q4.ApiService.Bidding.bid.lua");
     private static readonly byte[] Sha1 = SHA1.HashData(Encoding.UTF8.GetBytes(Source));
 
     public async Task<BidOutcome> PlaceAsync(AuctionFacts auction, Guid bidderId, string bidderName, long amount, string? idempotencyKey)
@@ -67,7 +67,7 @@ public sealed class BidScript(IConnectionMultiplexer redis, IOptions<BiddingOpti
             case "replay":
                 // [bidId, amount, placedAt, endsAt, extended]
                 var answer = JsonSerializer.Deserialize<string[]>((string)reply[1]!)!;
-                return new BidOutcome.Accepted(answer[0], long.Parse(answer[1]), Time(answer[2]), Time(answer[3]));
+                return new BidOutcome.Accepted(answer[0], long.Parse(answer[1]), LuaScripts.ParseTime(answer[2]), LuaScripts.ParseTime(answer[3]));
             case "too_low":
                 // [price, count, minIncrement, startingPrice]
                 var price = (long)reply[1];
@@ -75,19 +75,9 @@ public sealed class BidScript(IConnectionMultiplexer redis, IOptions<BiddingOpti
                 return new BidOutcome.TooLow(price, minimum);
             case "not_open":
                 // [startsAt, endsAt, closed]
-                return new BidOutcome.NotOpen(Time((string)reply[1]!), Time((string)reply[2]!), (string?)reply[3] == "1");
+                return new BidOutcome.NotOpen(LuaScripts.ParseTime((string)reply[1]!), LuaScripts.ParseTime((string)reply[2]!), (string?)reply[3] == "1");
             default:
                 throw new InvalidOperationException($"bid.lua answered '{reply[0]}' for auction {auction.Id}.");
         }
-    }
-
-    private static DateTimeOffset Time(string milliseconds) => DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(milliseconds));
-
-    private static string ReadSource()
-    {
-        using var stream = typeof(BidScript).Assembly.GetManifestResourceStream("Q4.ApiService.Bidding.bid.lua")
-            ?? throw new InvalidOperationException("bid.lua is not embedded in the assembly.");
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
     }
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Q4.ApiService.Auctions;
+using Q4.Data;
 
 namespace Q4.ApiService.Events;
 
@@ -43,15 +44,15 @@ public sealed class AuctionEvent
                 AuctionId = auctionId,
                 Amount = long.Parse(fields["amount"]),
                 Bidder = new UserRef(Guid.Parse(fields["bidderId"]), fields["bidderName"]),
-                PlacedAt = Time(fields["placedAt"]),
-                EndsAt = Time(fields["endsAt"]),
+                PlacedAt = LuaScripts.ParseTime(fields["placedAt"]),
+                EndsAt = LuaScripts.ParseTime(fields["endsAt"]),
             },
             "extended" => new
             {
                 AuctionId = auctionId,
                 BidId = fields["bidId"],
-                EndsAt = Time(fields["endsAt"]),
-                PreviousEndsAt = Time(fields["previousEndsAt"]),
+                EndsAt = LuaScripts.ParseTime(fields["endsAt"]),
+                PreviousEndsAt = LuaScripts.ParseTime(fields["previousEndsAt"]),
             },
             "closed" => new
             {
@@ -60,7 +61,7 @@ public sealed class AuctionEvent
                 Winner = fields.TryGetValue("winnerId", out var winner) && winner.Length > 0
                     ? new UserRef(Guid.Parse(winner), fields.GetValueOrDefault("winnerName", ""))
                     : null,
-                ClosedAt = fields.TryGetValue("closedAt", out var closedAt) ? Time(closedAt) : (DateTimeOffset?)null,
+                ClosedAt = fields.TryGetValue("closedAt", out var closedAt) ? LuaScripts.ParseTime(closedAt) : (DateTimeOffset?)null,
             },
             _ => new { AuctionId = auctionId },
         };
@@ -71,8 +72,6 @@ public sealed class AuctionEvent
             .ToString();
         return new AuctionEvent(auctionId, StreamPosition.Parse(id), type, Encoding.UTF8.GetBytes(frame));
     }
-
-    private static DateTimeOffset Time(string milliseconds) => DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(milliseconds));
 }
 
 /// <summary>A Redis stream entry id (<c>milliseconds-sequence</c>), ordered as Redis orders them.</summary>

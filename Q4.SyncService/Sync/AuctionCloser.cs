@@ -14,7 +14,7 @@ public sealed class AuctionCloser(IConnectionMultiplexer redis, BidBatchWriter w
     private const int EventsKeptPerAuction = 1000;
     private const int PerRound = 100;
 
-    private static readonly string Script = ReadScript();
+    private static readonly string Script = LuaScripts.ReadEmbedded(typeof(AuctionCloser).Assembly, "Q4.SyncService.Sync.close.lua");
 
     private const string RecordClosing = """
         UPDATE auctions SET status = 'closed', winner_id = highest_bidder_id, closed_at = to_timestamp($2 / 1000.0)
@@ -57,12 +57,5 @@ public sealed class AuctionCloser(IConnectionMultiplexer redis, BidBatchWriter w
             }
             await db.SortedSetRemoveAsync(RedisKeys.AuctionEnds, member);
         }
-    }
-
-    private static string ReadScript()
-    {
-        using var stream = typeof(AuctionCloser).Assembly.GetManifestResourceStream("Q4.SyncService.Sync.close.lua")
-            ?? throw new InvalidOperationException("close.lua is not embedded in the assembly.");
-        return new StreamReader(stream).ReadToEnd();
     }
 }
