@@ -54,6 +54,10 @@ public sealed class Q4DbContext(DbContextOptions<Q4DbContext> options) : DbConte
             auction.HasOne(a => a.Winner).WithMany().HasForeignKey(a => a.WinnerId).OnDelete(DeleteBehavior.Restrict);
             // "My auctions", newest first, walked by keyset.
             auction.HasIndex(a => new { a.SellerId, a.CreatedAt, a.Id });
+            // Search: one index per sort order, read forwards or backwards; the id breaks ties for the keyset.
+            auction.HasIndex(a => new { a.EndsAt, a.Id });
+            auction.HasIndex(a => new { a.CurrentPrice, a.Id });
+            auction.HasIndex(a => new { a.CreatedAt, a.Id });
         });
 
         model.Entity<Bid>(bid =>
@@ -74,6 +78,8 @@ public sealed class Q4DbContext(DbContextOptions<Q4DbContext> options) : DbConte
             image.Property(i => i.CreatedAt).HasDefaultValueSql("now()");
             image.HasIndex(i => i.ObjectKey).IsUnique();
             image.HasIndex(i => new { i.UploaderId, i.CreatedAt });
+            // Housekeeping finds old uploads that were never attached.
+            image.HasIndex(i => i.CreatedAt);
             image.HasOne<User>().WithMany().HasForeignKey(i => i.UploaderId).OnDelete(DeleteBehavior.Restrict);
         });
 

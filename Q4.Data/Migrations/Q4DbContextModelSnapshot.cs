@@ -116,6 +116,15 @@ namespace Q4.Data.Migrations
                     b.HasIndex("WinnerId")
                         .HasDatabaseName("ix_auctions_winner_id");
 
+                    b.HasIndex("CreatedAt", "Id")
+                        .HasDatabaseName("ix_auctions_created_at_id");
+
+                    b.HasIndex("CurrentPrice", "Id")
+                        .HasDatabaseName("ix_auctions_current_price_id");
+
+                    b.HasIndex("EndsAt", "Id")
+                        .HasDatabaseName("ix_auctions_ends_at_id");
+
                     b.HasIndex("SellerId", "CreatedAt", "Id")
                         .HasDatabaseName("ix_auctions_seller_id_created_at_id");
 
@@ -227,6 +236,9 @@ namespace Q4.Data.Migrations
 
                     b.HasKey("Id")
                         .HasName("pk_images");
+
+                    b.HasIndex("CreatedAt")
+                        .HasDatabaseName("ix_images_created_at");
 
                     b.HasIndex("ObjectKey")
                         .IsUnique()
