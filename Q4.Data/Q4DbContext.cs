@@ -87,6 +87,8 @@ public sealed class Q4DbContext(DbContextOptions<Q4DbContext> options) : DbConte
         {
             link.HasKey(l => new { l.AuctionId, l.ImageId });
             link.HasIndex(l => l.ImageId);
+            // An auction's first photo is its thumbnail in every list.
+            link.HasIndex(l => new { l.AuctionId, l.Position }).IsUnique();
             link.HasOne<Auction>().WithMany(a => a.Images).HasForeignKey(l => l.AuctionId).OnDelete(DeleteBehavior.Cascade);
             link.HasOne(l => l.Image).WithMany().HasForeignKey(l => l.ImageId).OnDelete(DeleteBehavior.Restrict);
         });

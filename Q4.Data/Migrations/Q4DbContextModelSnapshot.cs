@@ -151,6 +151,10 @@ namespace Q4.Data.Migrations
                     b.HasIndex("ImageId")
                         .HasDatabaseName("ix_auction_images_image_id");
 
+                    b.HasIndex("AuctionId", "Position")
+                        .IsUnique()
+                        .HasDatabaseName("ix_auction_images_auction_id_position");
+
                     b.ToTable("auction_images", (string)null);
                 });
 

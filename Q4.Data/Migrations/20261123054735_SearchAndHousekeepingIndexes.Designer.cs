@@ -13,7 +13,7 @@ using Q4.Data;
 namespace Q4.Data.Migrations
 {
     [DbContext(typeof(Q4DbContext))]
-    [Migration("20261123053941_SearchAndHousekeepingIndexes")]
+    [Migration("20261123054735_SearchAndHousekeepingIndexes")]
     partial class SearchAndHousekeepingIndexes
     {
         /// <inheritdoc />
@@ -153,6 +153,10 @@ namespace Q4.Data.Migrations
 
                     b.HasIndex("ImageId")
                         .HasDatabaseName("ix_auction_images_image_id");
+
+                    b.HasIndex("AuctionId", "Position")
+                        .IsUnique()
+                        .HasDatabaseName("ix_auction_images_auction_id_position");
 
                     b.ToTable("auction_images", (string)null);
                 });

@@ -29,6 +29,12 @@ namespace Q4.Data.Migrations
                 name: "ix_auctions_ends_at_id",
                 table: "auctions",
                 columns: new[] { "ends_at", "id" });
+
+            migrationBuilder.CreateIndex(
+                name: "ix_auction_images_auction_id_position",
+                table: "auction_images",
+                columns: new[] { "auction_id", "position" },
+                unique: true);
         }
 
         /// <inheritdoc />
@@ -49,6 +55,10 @@ namespace Q4.Data.Migrations
             migrationBuilder.DropIndex(
                 name: "ix_auctions_ends_at_id",
                 table: "auctions");
+
+            migrationBuilder.DropIndex(
+                name: "ix_auction_images_auction_id_position",
+                table: "auction_images");
         }
     }
 }
