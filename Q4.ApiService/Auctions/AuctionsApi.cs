@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 using Q4.ApiService.Identity;
 using Q4.ApiService.Infrastructure;
 using Q4.Data;
@@ -23,6 +24,7 @@ public static class AuctionsApi
     public static RouteGroupBuilder MapAuctionsApi(this IEndpointRouteBuilder app)
     {
         var auctions = app.MapGroup("/auctions").WithTags("Auctions");
+        auctions.MapGet("/", Search);
         auctions.MapPost("/", CreateAuction).RequireAuthorization().RequireActiveUser();
         auctions.MapGet("/{id:guid}", GetAuction);
         auctions.MapGet("/{id:guid}/bids", GetBids);
@@ -72,6 +74,29 @@ public static class AuctionsApi
         await LiveState.SeedAsync(redis.GetDatabase(), facts);
         var live = new LiveState(facts.CurrentPrice, 0, null, null, facts.EndsAt, false);
         return TypedResults.Created($"/auctions/{auction.Id}", AuctionDetails.From(facts, live, now));
+    }
+
+    /// <summary>
+    /// Found and ordered by what PostgreSQL holds; shown with the live price, bid count, end and status from Redis,
+    /// read for the whole page in one round trip.
+    /// </summary>
+    private static async Task<Results<Ok<Page<AuctionSummary>>, ProblemHttpResult>> Search(
+        [AsParameters] AuctionSearchRequest request, NpgsqlDataSource database, IConnectionMultiplexer redis,
+        TimeProvider clock, CancellationToken ct)
+    {
+        if (!AuctionSearch.TryParse(request, out var query, out var problem))
+        {
+            return problem;
+        }
+        var now = clock.GetUtcNow();
+        var rows = await AuctionSearch.RunAsync(database, query, now, ct);
+        var live = await LiveState.ReadAsync(redis.GetDatabase(), rows, row => row.Id,
+            row => new LiveState(row.CurrentPrice, row.BidCount, null, null, row.EndsAt, row.Closed));
+        var shown = rows.Select((row, i) => (Row: row, Live: live[i])).ToList();
+        return TypedResults.Ok(Pagination.ToPage(shown, query.Take, found => found.Row.Key, found => new AuctionSummary(
+            found.Row.Id, found.Row.Title, found.Live.Price, found.Live.BidCount, found.Row.StartsAt, found.Live.EndsAt,
+            AuctionStatusNames.Of(found.Live.Closed, found.Row.StartsAt, found.Live.EndsAt, now),
+            found.Row.Thumbnail is { } image ? ImageUrls.For(image) : null)));
     }
 
     private static async Task<Results<Ok<AuctionDetails>, ProblemHttpResult>> GetAuction(

@@ -29,22 +29,25 @@ public sealed record LiveState(long Price, int BidCount, Guid? HighestBidderId, 
     }
 
     /// <summary>Live states of several auctions in one round trip; the facts stand in where Redis has none.</summary>
-    public static async Task<LiveState[]> ReadAsync(IDatabase redis, IReadOnlyList<AuctionFacts> auctions)
+    public static Task<LiveState[]> ReadAsync(IDatabase redis, IReadOnlyList<AuctionFacts> auctions) =>
+        ReadAsync(redis, auctions, a => a.Id,
+            a => new LiveState(a.CurrentPrice, a.BidCount, a.HighestBidderId, a.HighestBidderName, a.EndsAt, a.Closed));
+
+    /// <summary>As above, for any rows that know their auction's id and what PostgreSQL holds of it.</summary>
+    public static async Task<LiveState[]> ReadAsync<T>(IDatabase redis, IReadOnlyList<T> auctions, Func<T, Guid> idOf,
+        Func<T, LiveState> persistedOf)
     {
         var batch = redis.CreateBatch();
-        var reads = auctions.Select(a => batch.HashGetAsync(RedisKeys.AuctionState(a.Id), Fields)).ToArray();
+        var reads = auctions.Select(a => batch.HashGetAsync(RedisKeys.AuctionState(idOf(a)), Fields)).ToArray();
         batch.Execute();
         var values = await Task.WhenAll(reads);
-        return [.. auctions.Select((auction, i) => From(values[i], auction))];
+        return [.. auctions.Select((auction, i) => values[i][0].IsNull ? persistedOf(auction) : From(values[i]))];
     }
 
-    private static LiveState From(RedisValue[] values, AuctionFacts auction) =>
-        values[0].IsNull
-            ? new LiveState(auction.CurrentPrice, auction.BidCount, auction.HighestBidderId, auction.HighestBidderName, auction.EndsAt, auction.Closed)
-            : new LiveState(
-                (long)values[0], (int)values[1],
-                Guid.TryParse((string?)values[2], out var bidder) ? bidder : null,
-                values[3].IsNullOrEmpty ? null : values[3].ToString(),
-                DateTimeOffset.FromUnixTimeMilliseconds((long)values[4]),
-                values[5] == "1");
+    private static LiveState From(RedisValue[] values) => new(
+        (long)values[0], (int)values[1],
+        Guid.TryParse((string?)values[2], out var bidder) ? bidder : null,
+        values[3].IsNullOrEmpty ? null : values[3].ToString(),
+        DateTimeOffset.FromUnixTimeMilliseconds((long)values[4]),
+        values[5] == "1");
 }

@@ -25,6 +25,7 @@ public static class Pagination
         RespectRequiredConstructorParameters = true,
         RespectNullableAnnotations = true,
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        NumberHandling = JsonNumberHandling.Strict,
     };
 
     /// <summary>Checks <c>limit</c> and decodes <c>cursor</c>; false with the 400 answer to give when either is bad.</summary>
@@ -52,12 +53,16 @@ public static class Pagination
         }
         if (after is null)
         {
-            problem = Problems.Problem(StatusCodes.Status400BadRequest, "invalid_cursor", "The cursor is not valid.",
-                "Pass back the nextCursor of the previous page unchanged.");
+            problem = InvalidCursor();
             return false;
         }
         return true;
     }
+
+    /// <summary>400 <c>invalid_cursor</c>: the cursor was not one this endpoint gave out.</summary>
+    public static ProblemHttpResult InvalidCursor() =>
+        Problems.Problem(StatusCodes.Status400BadRequest, "invalid_cursor", "The cursor is not valid.",
+            "Pass back the nextCursor of the previous page unchanged, with the same sort.");
 
     /// <summary>
     /// Builds the page from up to <paramref name="take"/> + 1 rows (the extra one only tells whether more follow).
