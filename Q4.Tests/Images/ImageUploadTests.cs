@@ -1,9 +1,10 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Text;
+using Npgsql;
 using Q4.Tests.Auctions;
 using Q4.Tests.Hosting;
+using Q4.Tests.Sync;
 using Q4.Tests.Users;
 
 namespace Q4.Tests.Images;
@@ -214,6 +215,54 @@ public sealed class ImageUploadTests(GraphFixture graph)
         Assert.Equal([new ImageRefResponse(own.Id, own.Url)], auction.Images);
         Assert.Equal(own.Url, auction.ThumbnailUrl);
         Assert.Equal([own.Id], (await seller.GetAuctionAsync(auction.Id)).Images.Select(i => i.Id));
+    }
+
+    /// <summary>
+    /// Housekeeping may delete an image after the API checked it and before the auction's insert. The test holds the
+    /// image row locked (as a sweep does), lets the API's insert wait on it, then deletes the row: the insert's
+    /// foreign key fails, and the seller gets a 400 on <c>imageIds</c>, not a 500, with no auction written.
+    /// </summary>
+    [Fact]
+    public async Task An_image_swept_while_its_auction_is_created_is_a_validation_error()
+    {
+        using var seller = TestUser.Fresh(App);
+        var image = await seller.UploadImageAsync(ImageFiles.Png());
+        await using var sweep = await SyncStore.OpenAsync(App);
+        await using var transaction = await sweep.BeginTransactionAsync(Cancellation);
+        await using (var take = new NpgsqlCommand("SELECT id FROM images WHERE id = $1 FOR UPDATE", sweep, transaction)
+        {
+            Parameters = { new() { Value = image.Id } },
+        })
+        {
+            Assert.Equal(image.Id, await take.ExecuteScalarAsync(Cancellation));
+        }
+
+        var creating = CreateAuctionAsync(seller, image.Id);
+        var waiting = await SyncStore.EventuallyAsync(async () =>
+        {
+            await using var probe = await SyncStore.OpenAsync(App);
+            await using var command = new NpgsqlCommand(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%auction_images%'", probe);
+            return (long)(await command.ExecuteScalarAsync(Cancellation))! > 0;
+        }, TimeSpan.FromSeconds(15), pollMs: 50);
+        Assert.True(waiting, "the auction's insert never waited on the locked image row");
+        await using (var delete = new NpgsqlCommand("DELETE FROM images WHERE id = $1", sweep, transaction)
+        {
+            Parameters = { new() { Value = image.Id } },
+        })
+        {
+            Assert.Equal(1, await delete.ExecuteNonQueryAsync(Cancellation));
+        }
+        await transaction.CommitAsync(Cancellation);
+
+        using var response = await creating;
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, "validation");
+        Assert.True(problem.GetProperty("errors").TryGetProperty("imageIds", out _), problem.ToString());
+        await using var count = new NpgsqlCommand("SELECT count(*) FROM auctions WHERE seller_id = $1", sweep)
+        {
+            Parameters = { new() { Value = await seller.IdAsync() } },
+        };
+        Assert.Equal(0L, await count.ExecuteScalarAsync(Cancellation));
     }
 
     private static Task<HttpResponseMessage> CreateAuctionAsync(TestUser seller, Guid imageId) =>
