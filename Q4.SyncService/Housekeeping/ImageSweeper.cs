@@ -50,8 +50,9 @@ public sealed class ImageSweeper(
                     logger.LogInformation("Swept {Count} images left unattached for more than {Lifetime}.", swept, Settings.UnattachedImageLifetime);
                 }
             }
-            catch (Exception e) when (e is NpgsqlException or MinioException or HttpRequestException)
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
+                // Housekeeping can wait for the next round; an exception escaping here would stop the whole service.
                 logger.LogWarning(e, "Sweeping unattached images failed; trying again in {Interval}.", Settings.Interval);
             }
         }

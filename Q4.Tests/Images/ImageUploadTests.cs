@@ -71,6 +71,30 @@ public sealed class ImageUploadTests(GraphFixture graph)
     }
 
     [Fact]
+    public async Task An_image_whose_object_is_missing_is_404_not_500()
+    {
+        using var user = TestUser.Fresh(App);
+        var image = await user.UploadImageAsync(ImageFiles.Png());
+        using var anonymous = App.CreateHttpClient("apiservice");
+        using (var first = await anonymous.GetAsync(image.Url, Cancellation))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        }
+        var userId = await user.IdAsync();
+        using (var storage = ImageClient.CreateStorageClient(App))
+        {
+            await storage.RemoveObjectAsync(new Minio.DataModel.Args.RemoveObjectArgs()
+                .WithBucket(ImageClient.Bucket).WithObject($"users/{userId}/{image.Id}"), Cancellation);
+        }
+        Assert.Equal([image.Id], await App.ImageRowsOfAsync(userId)); // the row is still there (and cached)
+
+        using var response = await anonymous.GetAsync(image.Url, Cancellation);
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.NotFound, "not_found");
+        Assert.Null(response.Headers.ETag);
+        Assert.True(response.Headers.CacheControl?.NoStore, "a 404 must not be cached as if it were the image");
+    }
+
+    [Fact]
     public async Task Uploading_needs_a_signed_in_user()
     {
         using var anonymous = App.CreateHttpClient("apiservice");
