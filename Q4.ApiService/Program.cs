@@ -2,6 +2,7 @@ using Q4.ApiService.Auctions;
 using Q4.ApiService.Bidding;
 using Q4.ApiService.Events;
 using Q4.ApiService.Identity;
+using Q4.ApiService.Images;
 using Q4.ApiService.Infrastructure;
 using Q4.ApiService.Users;
 using Q4.Data;
@@ -17,6 +18,7 @@ builder.AddQ4Identity();
 builder.AddAuctions();
 builder.AddBidding();
 builder.AddAuctionEvents();
+builder.AddImages();
 
 builder.Services.AddQ4ProblemDetails();
 builder.Services.AddOpenApi();
@@ -32,6 +34,7 @@ app.MapOpenApi();
 app.MapDefaultEndpoints();
 app.MapUsersApi();
 app.MapAuctionsApi().MapBiddingApi().MapEventsApi();
+app.MapImagesApi();
 
 await app.MigrateDatabaseAsync();
 app.Run();

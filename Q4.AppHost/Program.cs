@@ -25,6 +25,7 @@ builder.AddProject<Projects.Q4_SyncService>("syncservice")
     .WithReplicas(2)
     .WithReference(redis).WaitFor(redis)
     .WithReference(db).WaitFor(db)
+    .WithReference(storage).WaitFor(storage)
     .WaitFor(api)
     .WithHttpHealthCheck("/health");
 

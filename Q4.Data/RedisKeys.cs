@@ -22,6 +22,9 @@ public static class RedisKeys
 
     public static RedisKey Idempotency(Guid auctionId, Guid userId, string key) => $"q4:idem:{auctionId}:{userId}:{key}";
 
+    /// <summary>The user's recent uploads (sorted set: one member per upload, score = Redis time in unix ms).</summary>
+    public static RedisKey ImageUploads(Guid userId) => $"q4:images:uploads:{userId}";
+
     /// <summary>The consumer group of the sync service on <see cref="BidStream"/>.</summary>
     public const string SyncGroup = "sync";
 

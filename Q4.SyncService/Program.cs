@@ -1,3 +1,4 @@
+using Q4.SyncService.Housekeeping;
 using Q4.SyncService.Sync;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -5,7 +6,9 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddRedisClient("redis");
 builder.AddNpgsqlDataSource("q4db");
+builder.AddMinioClient("storage");
 builder.AddBidStreamSync();
+builder.AddHousekeeping();
 
 var app = builder.Build();
 

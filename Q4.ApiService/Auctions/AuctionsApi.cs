@@ -1,10 +1,12 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Q4.ApiService.Identity;
 using Q4.ApiService.Infrastructure;
 using Q4.Data;
 using Q4.Data.Entities;
+using Q4.Data.Options;
 using StackExchange.Redis;
 
 namespace Q4.ApiService.Auctions;
@@ -12,6 +14,9 @@ namespace Q4.ApiService.Auctions;
 public static class AuctionsApi
 {
     private sealed record BidKey(long Id);
+
+    private const string ImagesNotAttachable =
+        "Every image must exist, have been uploaded by you, and not be old enough for housekeeping to remove it.";
 
     public static IHostApplicationBuilder AddAuctions(this IHostApplicationBuilder builder)
     {
@@ -33,16 +38,19 @@ public static class AuctionsApi
 
     private static async Task<Results<Created<AuctionDetails>, ValidationProblem>> CreateAuction(
         CreateAuctionRequest body, CurrentUser user, Q4DbContext db, IConnectionMultiplexer redis, TimeProvider clock,
-        CancellationToken ct)
+        IOptions<HousekeepingOptions> housekeeping, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         var errors = AuctionRules.Check(body, now, out var valid);
         if (valid.ImageIds.Length > 0 && !errors.ContainsKey("imageIds"))
         {
-            var owned = await db.Images.CountAsync(i => valid.ImageIds.Contains(i.Id) && i.UploaderId == user.Id, ct);
+            // An upload as old as the housekeeping lifetime may be swept any moment now: too late to attach it.
+            var sweepableBefore = now - housekeeping.Value.UnattachedImageLifetime;
+            var owned = await db.Images.CountAsync(
+                i => valid.ImageIds.Contains(i.Id) && i.UploaderId == user.Id && i.CreatedAt > sweepableBefore, ct);
             if (owned != valid.ImageIds.Length)
             {
-                errors["imageIds"] = ["Every image must exist and have been uploaded by you."];
+                errors["imageIds"] = [ImagesNotAttachable];
             }
         }
         if (errors.Count > 0)
@@ -66,7 +74,16 @@ public static class AuctionsApi
             Images = [.. valid.ImageIds.Select((image, position) => new AuctionImage { ImageId = image, Position = position })],
         };
         db.Auctions.Add(auction);
-        await db.SaveChangesAsync(ct);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException e) when (e.InnerException is PostgresException
+            { SqlState: PostgresErrorCodes.ForeignKeyViolation, TableName: "auction_images" })
+        {
+            // Housekeeping swept an image between the check above and this insert.
+            return Problems.Validation("imageIds", ImagesNotAttachable);
+        }
 
         var facts = new AuctionFacts(auction.Id, user.Id, user.Name, auction.Title, auction.Description, auction.StartingPrice,
             auction.MinIncrement, auction.StartsAt, auction.EndsAt, auction.CurrentPrice, null, null, 0, false, valid.ImageIds);

@@ -1,7 +1,5 @@
 using Q4.Data;
 using System.Diagnostics;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Q4.ApiService.Auctions;
@@ -20,14 +18,10 @@ public abstract record BidOutcome
     public sealed record NotOpen(DateTimeOffset StartsAt, DateTimeOffset EndsAt, bool Closed) : BidOutcome;
 }
 
-/// <summary>
-/// bid.lua, sent once and then run by its SHA1 (EVALSHA). Redis forgets scripts when it restarts; on NOSCRIPT the
-/// script is sent again in full (EVAL, which also caches it) and EVALSHA works from then on.
-/// </summary>
+/// <summary>bid.lua, run by its SHA1 (see <see cref="EmbeddedLuaScript"/>).</summary>
 public sealed class BidScript(IConnectionMultiplexer redis, IOptions<BiddingOptions> options)
 {
-    private static readonly string Source = LuaScripts.ReadEmbedded(typeof(BidScript).Assembly, "Q4.ApiService.Bidding.bid.lua");
-    private static readonly byte[] Sha1 = SHA1.HashData(Encoding.UTF8.GetBytes(Source));
+    private static readonly EmbeddedLuaScript Script = new(typeof(BidScript).Assembly, "Q4.ApiService.Bidding.bid.lua");
 
     public async Task<BidOutcome> PlaceAsync(AuctionFacts auction, Guid bidderId, string bidderName, long amount, string? idempotencyKey)
     {
@@ -46,16 +40,7 @@ public sealed class BidScript(IConnectionMultiplexer redis, IOptions<BiddingOpti
             auction.HighestBidderName ?? "",
         ];
 
-        var db = redis.GetDatabase();
-        RedisResult result;
-        try
-        {
-            result = await db.ScriptEvaluateAsync(Sha1, keys, values);
-        }
-        catch (RedisServerException e) when (e.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
-        {
-            result = await db.ScriptEvaluateAsync(Source, keys, values);
-        }
+        var result = await Script.EvaluateAsync(redis.GetDatabase(), keys, values);
         return Read((RedisResult[])result!, auction);
     }
 

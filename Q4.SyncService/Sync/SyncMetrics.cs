@@ -2,7 +2,7 @@ using System.Diagnostics.Metrics;
 
 namespace Q4.SyncService.Sync;
 
-/// <summary>The sync service's meter <c>Q4.Sync</c>: batch sizes, rows persisted, lag, lock changes, dead letters.</summary>
+/// <summary>The sync service's meter <c>Q4.Sync</c>: batch sizes, rows persisted, lag, lock changes, dead letters, swept images.</summary>
 public sealed class SyncMetrics
 {
     public const string MeterName = "Q4.Sync";
@@ -13,6 +13,7 @@ public sealed class SyncMetrics
     private readonly Counter<long> _lockAcquired;
     private readonly Counter<long> _lockLost;
     private readonly Counter<long> _closed;
+    private readonly Counter<long> _imagesSwept;
     private double _lagSeconds;
 
     public SyncMetrics(IMeterFactory meters)
@@ -24,6 +25,7 @@ public sealed class SyncMetrics
         _lockAcquired = meter.CreateCounter<long>("q4.sync.lock.acquired", "{lock}", "Times this replica took the lock");
         _lockLost = meter.CreateCounter<long>("q4.sync.lock.lost", "{lock}", "Times this replica lost the lock while working");
         _closed = meter.CreateCounter<long>("q4.sync.auctions.closed", "{auction}", "Auctions settled");
+        _imagesSwept = meter.CreateCounter<long>("q4.sync.images.swept", "{image}", "Unattached uploads deleted by housekeeping");
         meter.CreateObservableGauge("q4.sync.lag", () => Volatile.Read(ref _lagSeconds), "s",
             "Age of the oldest entry not yet persisted, as of the last read");
     }
@@ -41,6 +43,8 @@ public sealed class SyncMetrics
     public void LockLost() => _lockLost.Add(1);
 
     public void Closed() => _closed.Add(1);
+
+    public void ImagesSwept(int count) => _imagesSwept.Add(count);
 
     public void Lag(TimeSpan lag) => Volatile.Write(ref _lagSeconds, Math.Max(0, lag.TotalSeconds));
 }

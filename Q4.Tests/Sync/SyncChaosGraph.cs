@@ -46,6 +46,7 @@ public sealed class SyncChaosGraph : IAsyncLifetime
             {
                 ["ConnectionStrings__redis"] = App.GetConnectionString("redis"),
                 ["ConnectionStrings__q4db"] = App.GetConnectionString("q4db"),
+                ["ConnectionStrings__storage"] = App.GetConnectionString("storage"),
             }, TestContext.Current.CancellationToken));
         }
         await HolderAsync();
