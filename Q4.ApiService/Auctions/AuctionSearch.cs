@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
@@ -64,6 +65,7 @@ public sealed record SearchCursor(string Sort, Guid Id, DateTimeOffset? At = nul
 }
 
 /// <summary>One auction the search found, as PostgreSQL has it, and the cursor that would continue after it.</summary>
+[ImmutableObject(true)]
 public sealed record SearchRow(
     Guid Id, string Title, long CurrentPrice, int BidCount, DateTimeOffset StartsAt, DateTimeOffset EndsAt, bool Closed,
     Guid? Thumbnail, SearchCursor Key);

@@ -23,6 +23,8 @@ public static class AuctionsApi
         builder.Services.AddHybridCache();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<AuctionFactsCache>();
+        builder.AddValidatedOptions<SearchOptions>(SearchOptions.Section);
+        builder.Services.AddSingleton<SearchPageCache>();
         return builder;
     }
 
@@ -94,26 +96,26 @@ public static class AuctionsApi
     }
 
     /// <summary>
-    /// Found and ordered by what PostgreSQL holds; shown with the live price, bid count, end and status from Redis,
-    /// read for the whole page in one round trip.
+    /// Found and ordered by what PostgreSQL holds (reused for a moment, see <see cref="SearchPageCache"/>); shown with
+    /// the live price, bid count, end and status from Redis, read for the whole page in one round trip.
     /// </summary>
     private static async Task<Results<Ok<Page<AuctionSummary>>, ProblemHttpResult>> Search(
-        [AsParameters] AuctionSearchRequest request, NpgsqlDataSource database, IConnectionMultiplexer redis,
+        [AsParameters] AuctionSearchRequest request, SearchPageCache pages, IConnectionMultiplexer redis,
         TimeProvider clock, CancellationToken ct)
     {
         if (!AuctionSearch.TryParse(request, out var query, out var problem))
         {
             return problem;
         }
-        var now = clock.GetUtcNow();
-        var rows = await AuctionSearch.RunAsync(database, query, now, ct);
-        var live = await LiveState.ReadAsync(redis.GetDatabase(), rows, row => row.Id,
+        var rows = await pages.GetAsync(query, ct);
+        var (shown, nextCursor) = Pagination.Split(rows, query.Take, row => row.Key);
+        var live = await LiveState.ReadAsync(redis.GetDatabase(), shown, row => row.Id,
             row => new LiveState(row.CurrentPrice, row.BidCount, null, null, row.EndsAt, row.Closed));
-        var shown = rows.Select((row, i) => (Row: row, Live: live[i])).ToList();
-        return TypedResults.Ok(Pagination.ToPage(shown, query.Take, found => found.Row.Key, found => new AuctionSummary(
-            found.Row.Id, found.Row.Title, found.Live.Price, found.Live.BidCount, found.Row.StartsAt, found.Live.EndsAt,
-            AuctionStatusNames.Of(found.Live.Closed, found.Row.StartsAt, found.Live.EndsAt, now),
-            found.Row.Thumbnail is { } image ? ImageUrls.For(image) : null)));
+        var now = clock.GetUtcNow();
+        return TypedResults.Ok(new Page<AuctionSummary>([.. shown.Select((row, i) => new AuctionSummary(
+            row.Id, row.Title, live[i].Price, live[i].BidCount, row.StartsAt, live[i].EndsAt,
+            AuctionStatusNames.Of(live[i].Closed, row.StartsAt, live[i].EndsAt, now),
+            row.Thumbnail is { } image ? ImageUrls.For(image) : null))], nextCursor));
     }
 
     private static async Task<Results<Ok<AuctionDetails>, ProblemHttpResult>> GetAuction(

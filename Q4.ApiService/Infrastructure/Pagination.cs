@@ -73,10 +73,17 @@ public static class Pagination
     /// <summary>As above, for rows that carry their sort key beside the item shown.</summary>
     public static Page<T> ToPage<TRow, T, TKey>(IReadOnlyList<TRow> rows, int take, Func<TRow, TKey> keyOf, Func<TRow, T> itemOf)
     {
-        var shown = rows.Take(take).ToList();
+        var (shown, cursor) = Split(rows, take, keyOf);
+        return new Page<T>([.. shown.Select(itemOf)], cursor);
+    }
+
+    /// <summary>The rows a page shows, and the cursor to the next page (null if none): for pages that do more with their rows.</summary>
+    public static (IReadOnlyList<TRow> Shown, string? NextCursor) Split<TRow, TKey>(IReadOnlyList<TRow> rows, int take, Func<TRow, TKey> keyOf)
+    {
+        var shown = rows.Count > take ? rows.Take(take).ToList() : rows;
         var cursor = rows.Count > take
             ? Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(keyOf(shown[^1]), CursorJson))
             : null;
-        return new Page<T>([.. shown.Select(itemOf)], cursor);
+        return (shown, cursor);
     }
 }
