@@ -56,6 +56,52 @@ public sealed class SearchTests(GraphFixture graph)
     }
 
     [Fact]
+    public async Task A_walk_by_price_while_bids_land_sees_every_unchanged_auction_once()
+    {
+        var word = SearchClient.UniqueWord();
+        using var seller = TestUser.Fresh(App);
+        using var bidder = TestUser.Fresh(App);
+        var created = await CreateManyAsync(seller, 120, i => new
+        {
+            title = $"Moving {word}",
+            description = "",
+            startingPrice = 100 + i * 10,
+            minIncrement = 10,
+            endsAt = DateTimeOffset.UtcNow.AddHours(2),
+        });
+
+        // After each page, its cheapest auction gets a bid above every price: it moves ahead of the cursor.
+        var seen = new List<Guid>();
+        var bidOn = new HashSet<Guid>();
+        string? cursor = null;
+        var pages = 0;
+        do
+        {
+            var page = await seller.Api(pages++ % 2).SearchAsync($"q={word}&sort=price&limit=10{(cursor is null ? "" : $"&cursor={cursor}")}");
+            seen.AddRange(page.Items.Select(a => a.Id));
+            if (page.Items.FirstOrDefault(a => !bidOn.Contains(a.Id)) is { } cheapest)
+            {
+                await bidder.PlaceBidAsync(cheapest.Id, 10_000 + pages);
+                bidOn.Add(cheapest.Id);
+                // The search orders by PostgreSQL's price: wait for the sync service to persist the bid.
+                while ((await App.PersistedAuctionAsync(cheapest.Id)).CurrentPrice != 10_000 + pages)
+                {
+                    await Task.Delay(50, Cancellation);
+                }
+            }
+            cursor = page.NextCursor;
+        }
+        while (cursor is not null);
+
+        var unchanged = created.Select(a => a.Id).Where(id => !bidOn.Contains(id)).ToList();
+        Assert.All(unchanged, id => Assert.Single(seen, id));
+        // Each auction that moved past the cursor showed up again at its new price.
+        Assert.All(bidOn, id => Assert.InRange(seen.Count(s => s == id), 1, 2));
+        Assert.True(bidOn.Count(id => seen.Count(s => s == id) == 2) >= bidOn.Count - 1,
+            "an auction bid on after its page was read should appear again further on");
+    }
+
+    [Fact]
     public async Task Text_status_and_price_filters_combine()
     {
         var word = SearchClient.UniqueWord();
@@ -107,7 +153,9 @@ public sealed class SearchTests(GraphFixture graph)
         using var bidder = TestUser.Fresh(App);
         var auction = await CreateAsync(seller, $"Globe {word}", 100);
 
-        // Straight into the live state, where PostgreSQL cannot have it: what the list shows comes from Redis.
+        Assert.Equal(100, Assert.Single((await seller.Api().SearchAsync($"q={word}")).Items).CurrentPrice);
+        // Straight into the live state, where PostgreSQL cannot have it: what the list shows comes from Redis, on
+        // every request, also while the replica reuses the rows it found a moment ago for the same query.
         await App.RedisAsync(async redis =>
         {
             await redis.HashSetAsync($"q4:auction:{auction.Id}", [new("price", 777), new("count", 3)]);
