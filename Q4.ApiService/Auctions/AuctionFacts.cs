@@ -1,7 +1,7 @@
 using System.ComponentModel;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.Hybrid;
-using Q4.Data;
+using Q4.ApiService.Infrastructure;
 using Q4.Data.Entities;
 
 namespace Q4.ApiService.Auctions;
@@ -27,18 +27,12 @@ public sealed class AuctionFactsCache(HybridCache cache, IServiceScopeFactory sc
 
     /// <summary>The facts, or null when no such auction exists (remembered too, so unknown ids stay cheap).</summary>
     public ValueTask<AuctionFacts?> GetAsync(Guid auctionId, CancellationToken cancellationToken) =>
-        cache.GetOrCreateAsync($"auction:{auctionId}", (auctionId, scopes),
-            static (state, ct) => LoadAsync(state.auctionId, state.scopes, ct), EntryOptions, cancellationToken: cancellationToken);
-
-    private static async ValueTask<AuctionFacts?> LoadAsync(Guid auctionId, IServiceScopeFactory scopes, CancellationToken ct)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<Q4DbContext>();
-        return await db.Auctions.AsNoTracking().Where(a => a.Id == auctionId)
-            .Select(a => new AuctionFacts(
-                a.Id, a.SellerId, a.Seller.Name, a.Title, a.Description, a.StartingPrice, a.MinIncrement,
-                a.StartsAt, a.EndsAt, a.CurrentPrice, a.HighestBidderId, a.HighestBidder!.Name, a.BidCount,
-                a.Status == AuctionStatus.Closed, a.Images.OrderBy(i => i.Position).Select(i => i.ImageId).ToArray()))
-            .SingleOrDefaultAsync(ct);
-    }
+        cache.GetOrLoadAsync($"auction:{auctionId}", scopes, auctionId,
+            static (db, id, ct) => db.Auctions.AsNoTracking().Where(a => a.Id == id)
+                .Select(a => new AuctionFacts(
+                    a.Id, a.SellerId, a.Seller.Name, a.Title, a.Description, a.StartingPrice, a.MinIncrement,
+                    a.StartsAt, a.EndsAt, a.CurrentPrice, a.HighestBidderId, a.HighestBidder!.Name, a.BidCount,
+                    a.Status == AuctionStatus.Closed, a.Images.OrderBy(i => i.Position).Select(i => i.ImageId).ToArray()))
+                .SingleOrDefaultAsync(ct),
+            EntryOptions, cancellationToken);
 }

@@ -1,7 +1,7 @@
 using System.ComponentModel;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.Hybrid;
-using Q4.Data;
+using Q4.ApiService.Infrastructure;
 
 namespace Q4.ApiService.Images;
 
@@ -23,15 +23,9 @@ public sealed class ImageCatalog(HybridCache cache, IServiceScopeFactory scopes)
 
     /// <summary>The image, or null when there is no such row (remembered too: ids are never reused).</summary>
     public ValueTask<StoredImage?> FindAsync(Guid imageId, CancellationToken cancellationToken) =>
-        cache.GetOrCreateAsync($"image:{imageId}", (imageId, scopes),
-            static (state, ct) => LoadAsync(state.imageId, state.scopes, ct), EntryOptions, cancellationToken: cancellationToken);
-
-    private static async ValueTask<StoredImage?> LoadAsync(Guid imageId, IServiceScopeFactory scopes, CancellationToken ct)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<Q4DbContext>();
-        return await db.Images.AsNoTracking().Where(i => i.Id == imageId)
-            .Select(i => new StoredImage(i.Id, i.ObjectKey, i.ContentType, i.Size))
-            .SingleOrDefaultAsync(ct);
-    }
+        cache.GetOrLoadAsync($"image:{imageId}", scopes, imageId,
+            static (db, id, ct) => db.Images.AsNoTracking().Where(i => i.Id == id)
+                .Select(i => new StoredImage(i.Id, i.ObjectKey, i.ContentType, i.Size))
+                .SingleOrDefaultAsync(ct),
+            EntryOptions, cancellationToken);
 }
