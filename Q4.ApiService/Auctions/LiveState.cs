@@ -9,8 +9,6 @@ public sealed record LiveState(long Price, int BidCount, Guid? HighestBidderId, 
 {
     private static readonly RedisValue[] Fields = ["price", "count", "bidder", "bidderName", "endsAt", "closed"];
 
-    private static readonly EmbeddedLuaScript ReadScript = new(typeof(LiveState).Assembly, "Q4.ApiService.Auctions.live-states.lua");
-
     /// <summary>The state Redis holds for a new auction; bid.lua and the sync service keep it from then on.</summary>
     public static async Task SeedAsync(IDatabase redis, AuctionFacts auction)
     {
@@ -30,7 +28,7 @@ public sealed record LiveState(long Price, int BidCount, Guid? HighestBidderId, 
         await transaction.ExecuteAsync();
     }
 
-    /// <summary>Live states of several auctions in one call; the facts stand in where Redis has none.</summary>
+    /// <summary>Live states of several auctions in one round trip; the facts stand in where Redis has none.</summary>
     public static Task<LiveState[]> ReadAsync(IDatabase redis, IReadOnlyList<AuctionFacts> auctions) =>
         ReadAsync(redis, auctions, a => a.Id,
             a => new LiveState(a.CurrentPrice, a.BidCount, a.HighestBidderId, a.HighestBidderName, a.EndsAt, a.Closed));
@@ -39,13 +37,13 @@ public sealed record LiveState(long Price, int BidCount, Guid? HighestBidderId, 
     public static async Task<LiveState[]> ReadAsync<T>(IDatabase redis, IReadOnlyList<T> auctions, Func<T, Guid> idOf,
         Func<T, LiveState> persistedOf)
     {
-        if (auctions.Count == 0)
-        {
-            return [];
-        }
-        var keys = auctions.Select(a => (RedisKey)RedisKeys.AuctionState(idOf(a))).ToArray();
-        var states = (RedisResult[])(await ReadScript.EvaluateAsync(redis, keys, Fields))!;
-        return [.. auctions.Select((auction, i) => From((RedisValue[])states[i]!) ?? persistedOf(auction))];
+        // Pipelined: one round trip, and Redis answers each HMGET as cheaply as it can (far cheaper than the same
+        // reads from inside a Lua script, and Redis's one thread is the bids' too).
+        var batch = redis.CreateBatch();
+        var reads = auctions.Select(a => batch.HashGetAsync(RedisKeys.AuctionState(idOf(a)), Fields)).ToArray();
+        batch.Execute();
+        var states = await Task.WhenAll(reads);
+        return [.. auctions.Select((auction, i) => From(states[i]) ?? persistedOf(auction))];
     }
 
     /// <summary>The state in the hash's fields, or null when Redis holds none for the auction.</summary>
