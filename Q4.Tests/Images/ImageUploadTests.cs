@@ -216,6 +216,24 @@ public sealed class ImageUploadTests(GraphFixture graph)
     }
 
     [Fact]
+    public async Task Twenty_uploads_at_once_on_both_replicas_store_exactly_ten()
+    {
+        using var user = TestUser.Fresh(App);
+        _ = user.Api(0);
+        _ = user.Api(1);
+        var answers = await Task.WhenAll(Enumerable.Range(0, 20).Select(async upload =>
+        {
+            using var response = await user.UploadAsync(ImageClient.Form(ImageFiles.Gif(), "photo.gif", "image/gif"), upload % 2);
+            return response.StatusCode;
+        }));
+        Assert.Equal(10, answers.Count(status => status == HttpStatusCode.Created));
+        Assert.Equal(10, answers.Count(status => status == HttpStatusCode.TooManyRequests));
+        var userId = await user.IdAsync();
+        Assert.Equal(10, (await App.ImageRowsOfAsync(userId)).Count);
+        Assert.Equal(10, (await App.ImageObjectsOfAsync(userId)).Count);
+    }
+
+    [Fact]
     public async Task An_auction_takes_the_sellers_recent_uploads_only()
     {
         using var seller = TestUser.Fresh(App);
