@@ -7,7 +7,7 @@ namespace Q4.ApiService.Auctions;
 
 /// <summary>The rows of one page of search results, as found at one moment.</summary>
 [ImmutableObject(true)]
-public sealed record SearchPage(SearchRow[] Rows);
+public sealed record FoundRows(SearchRow[] Rows);
 
 /// <summary>
 /// The rows PostgreSQL found for a query, kept by each replica for <see cref="SearchOptions.PageCacheLifetime"/>:
@@ -29,7 +29,7 @@ public sealed class SearchPageCache(HybridCache cache, NpgsqlDataSource database
             return await FindAsync((query, database, clock), cancellationToken);
         }
         var page = await cache.GetOrCreateAsync(KeyOf(query), (query, database, clock),
-            static async (state, ct) => new SearchPage(await FindAsync(state, ct)), _entryOptions, cancellationToken: cancellationToken);
+            static async (state, ct) => new FoundRows(await FindAsync(state, ct)), _entryOptions, cancellationToken: cancellationToken);
         return page.Rows;
     }
 
