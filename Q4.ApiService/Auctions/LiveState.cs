@@ -7,7 +7,10 @@ namespace Q4.ApiService.Auctions;
 /// <summary>An auction's state in Redis, where bids land first; PostgreSQL trails it by the sync service's lag.</summary>
 public sealed record LiveState(long Price, int BidCount, Guid? HighestBidderId, string? HighestBidderName, DateTimeOffset EndsAt, bool Closed)
 {
-    private static readonly RedisValue[] Fields = ["price", "count", "bidder", "bidderName", "endsAt", "closed"];
+    private static readonly RedisValue[] Fields = ["price", "count", "endsAt", "closed", "bidder", "bidderName"];
+
+    /// <summary>What a list shows: no bidder, so a page of twenty reads a third less.</summary>
+    private static readonly RedisValue[] SummaryFields = Fields[..4];
 
     /// <summary>The state Redis holds for a new auction; bid.lua and the sync service keep it from then on.</summary>
     public static async Task SeedAsync(IDatabase redis, AuctionFacts auction)
@@ -31,26 +34,36 @@ public sealed record LiveState(long Price, int BidCount, Guid? HighestBidderId, 
     /// <summary>Live states of several auctions in one round trip; the facts stand in where Redis has none.</summary>
     public static Task<LiveState[]> ReadAsync(IDatabase redis, IReadOnlyList<AuctionFacts> auctions) =>
         ReadAsync(redis, auctions, a => a.Id,
-            a => new LiveState(a.CurrentPrice, a.BidCount, a.HighestBidderId, a.HighestBidderName, a.EndsAt, a.Closed));
+            a => new LiveState(a.CurrentPrice, a.BidCount, a.HighestBidderId, a.HighestBidderName, a.EndsAt, a.Closed),
+            withBidder: true);
 
     /// <summary>As above, for any rows that know their auction's id and what PostgreSQL holds of it.</summary>
     public static async Task<LiveState[]> ReadAsync<T>(IDatabase redis, IReadOnlyList<T> auctions, Func<T, Guid> idOf,
-        Func<T, LiveState> persistedOf)
+        Func<T, LiveState> persistedOf, bool withBidder = false)
     {
+        var fields = withBidder ? Fields : SummaryFields;
         // Pipelined: one round trip, and Redis answers each HMGET as cheaply as it can (far cheaper than the same
         // reads from inside a Lua script, and Redis's one thread is the bids' too).
         var batch = redis.CreateBatch();
-        var reads = auctions.Select(a => batch.HashGetAsync(RedisKeys.AuctionState(idOf(a)), Fields)).ToArray();
+        var reads = auctions.Select(a => batch.HashGetAsync(RedisKeys.AuctionState(idOf(a)), fields)).ToArray();
         batch.Execute();
         var states = await Task.WhenAll(reads);
         return [.. auctions.Select((auction, i) => From(states[i]) ?? persistedOf(auction))];
     }
 
     /// <summary>The state in the hash's fields, or null when Redis holds none for the auction.</summary>
-    private static LiveState? From(RedisValue[] values) => values[0].IsNull ? null : new LiveState(
-        (long)values[0], (int)values[1],
-        Guid.TryParse((string?)values[2], out var bidder) ? bidder : null,
-        values[3].IsNullOrEmpty ? null : values[3].ToString(),
-        DateTimeOffset.FromUnixTimeMilliseconds((long)values[4]),
-        values[5] == "1");
+    private static LiveState? From(RedisValue[] values)
+    {
+        if (values[0].IsNull)
+        {
+            return null;
+        }
+        var withBidder = values.Length > SummaryFields.Length;
+        return new LiveState(
+            (long)values[0], (int)values[1],
+            withBidder && Guid.TryParse((string?)values[4], out var bidder) ? bidder : null,
+            withBidder && !values[5].IsNullOrEmpty ? values[5].ToString() : null,
+            DateTimeOffset.FromUnixTimeMilliseconds((long)values[2]),
+            values[3] == "1");
+    }
 }
