@@ -42,6 +42,10 @@ public sealed record LiveState(long Price, int BidCount, Guid? HighestBidderId, 
         Func<T, LiveState> persistedOf, bool withBidder = false)
     {
         var fields = withBidder ? Fields : SummaryFields;
+        if (auctions.Count == 1)
+        {
+            return [From(await redis.HashGetAsync(RedisKeys.AuctionState(idOf(auctions[0])), fields)) ?? persistedOf(auctions[0])];
+        }
         // Pipelined: one round trip, and Redis answers each HMGET as cheaply as it can (far cheaper than the same
         // reads from inside a Lua script, and Redis's one thread is the bids' too).
         var batch = redis.CreateBatch();
