@@ -7,7 +7,7 @@ namespace Q4.ApiService.Auctions;
 
 /// <summary>The rows of one page of search results, as found at one moment.</summary>
 [ImmutableObject(true)]
-public sealed record FoundRows(SearchRow[] Rows);
+public sealed record FoundRows(IReadOnlyList<SearchRow> Rows);
 
 /// <summary>
 /// The rows PostgreSQL found for a query, kept by each replica for <see cref="SearchOptions.PageCacheLifetime"/>:
@@ -22,7 +22,7 @@ public sealed class SearchPageCache(HybridCache cache, NpgsqlDataSource database
         LocalCacheExpiration = options.Value.PageCacheLifetime,
     };
 
-    public async ValueTask<SearchRow[]> GetAsync(AuctionSearchQuery query, CancellationToken cancellationToken)
+    public async ValueTask<IReadOnlyList<SearchRow>> GetAsync(AuctionSearchQuery query, CancellationToken cancellationToken)
     {
         if (options.Value.PageCacheLifetime == TimeSpan.Zero)
         {
@@ -33,9 +33,9 @@ public sealed class SearchPageCache(HybridCache cache, NpgsqlDataSource database
         return page.Rows;
     }
 
-    private static async ValueTask<SearchRow[]> FindAsync(
+    private static async ValueTask<IReadOnlyList<SearchRow>> FindAsync(
         (AuctionSearchQuery Query, NpgsqlDataSource Database, TimeProvider Clock) state, CancellationToken ct) =>
-        [.. await AuctionSearch.RunAsync(state.Database, state.Query, state.Clock.GetUtcNow(), ct)];
+        await AuctionSearch.RunAsync(state.Database, state.Query, state.Clock.GetUtcNow(), ct);
 
     /// <summary>Everything the rows depend on; the words go last, as the one part that may hold any character.</summary>
     private static string KeyOf(AuctionSearchQuery query)
