@@ -14,7 +14,7 @@ public sealed class AuctionCloser(IConnectionMultiplexer redis, BidBatchWriter w
     private const int EventsKeptPerAuction = 1000;
     private const int PerRound = 100;
 
-    private static readonly string Script = LuaScripts.ReadEmbedded(typeof(AuctionCloser).Assembly, "Q4.SyncService.Sync.close.lua");
+    private static readonly EmbeddedLuaScript Script = new(typeof(AuctionCloser).Assembly, "Q4.SyncService.Sync.close.lua");
 
     private const string RecordClosing = """
         UPDATE auctions SET status = 'closed', winner_id = highest_bidder_id, closed_at = to_timestamp($2 / 1000.0)
@@ -34,7 +34,7 @@ public sealed class AuctionCloser(IConnectionMultiplexer redis, BidBatchWriter w
                 await db.SortedSetRemoveAsync(RedisKeys.AuctionEnds, member);
                 continue;
             }
-            var result = (RedisResult[])(await db.ScriptEvaluateAsync(Script,
+            var result = (RedisResult[])(await Script.EvaluateAsync(db,
                 [RedisKeys.AuctionState(auctionId), RedisKeys.AuctionEventStream(auctionId)],
                 [auctionId.ToString(), persistedUpTo, EventsKeptPerAuction, RedisKeys.AuctionEvents.ToString()]))!;
             var outcome = (string)result[0]!;
