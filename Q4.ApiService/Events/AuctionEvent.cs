@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Q4.ApiService.Auctions;
@@ -12,7 +11,7 @@ namespace Q4.ApiService.Events;
 /// </summary>
 public sealed class AuctionEvent
 {
-    private AuctionEvent(Guid auctionId, StreamPosition id, string type, byte[] frame)
+    private AuctionEvent(Guid auctionId, StreamId id, string type, byte[] frame)
     {
         AuctionId = auctionId;
         Id = id;
@@ -20,14 +19,33 @@ public sealed class AuctionEvent
         Frame = frame;
     }
 
+    /// <summary>
+    /// Not an event: the hub's note to a watcher that live events may have been lost while Redis was unreachable, so
+    /// it must read its auction's stream after the last event it sent.
+    /// </summary>
+    public static AuctionEvent MayHaveMissed { get; } = new(Guid.Empty, default, "may-have-missed", []);
+
     public Guid AuctionId { get; }
 
-    public StreamPosition Id { get; }
+    public StreamId Id { get; }
 
     public string Type { get; }
 
     /// <summary><c>id:</c>, <c>event:</c> and <c>data:</c> lines and the blank line that ends the event.</summary>
     public ReadOnlyMemory<byte> Frame { get; }
+
+    /// <summary>
+    /// <c>reload</c>: the events after the client's last one are no longer kept (or the stream was lost), so it cannot
+    /// catch up event by event and must read the auction afresh. Its id is where live events go on from, which is
+    /// where the client's next reconnection starts.
+    /// </summary>
+    public static AuctionEvent Reload(Guid auctionId, StreamId resumeFrom, StreamId lastSeen) =>
+        Framed(auctionId, resumeFrom.ToString(), "reload", new
+        {
+            AuctionId = auctionId,
+            LastEventId = lastSeen.ToString(),
+            Reason = "The events since the last one received are no longer kept; read the auction again.",
+        });
 
     /// <summary>
     /// From the fields bid.lua (or the sync service, for <c>closed</c>) wrote, whether they arrive live through
@@ -65,41 +83,16 @@ public sealed class AuctionEvent
             },
             _ => new { AuctionId = auctionId },
         };
+        return Framed(auctionId, id, type, data);
+    }
+
+    private static AuctionEvent Framed(Guid auctionId, string id, string type, object data)
+    {
         var frame = new StringBuilder()
             .Append("id: ").Append(id).Append('\n')
             .Append("event: ").Append(type).Append('\n')
             .Append("data: ").Append(JsonSerializer.Serialize(data, JsonSerializerOptions.Web)).Append("\n\n")
             .ToString();
-        return new AuctionEvent(auctionId, StreamPosition.Parse(id), type, Encoding.UTF8.GetBytes(frame));
+        return new AuctionEvent(auctionId, StreamId.Parse(id), type, Encoding.UTF8.GetBytes(frame));
     }
-}
-
-/// <summary>A Redis stream entry id (<c>milliseconds-sequence</c>), ordered as Redis orders them.</summary>
-public readonly record struct StreamPosition(ulong Milliseconds, ulong Sequence) : IComparable<StreamPosition>
-{
-    public static StreamPosition Parse(string id) =>
-        TryParse(id, out var position) ? position : throw new FormatException($"'{id}' is not a stream entry id.");
-
-    public static bool TryParse(string? id, out StreamPosition position)
-    {
-        position = default;
-        var dash = id?.IndexOf('-') ?? -1;
-        if (id is null || dash <= 0
-            || !ulong.TryParse(id.AsSpan(0, dash), NumberStyles.None, CultureInfo.InvariantCulture, out var ms)
-            || !ulong.TryParse(id.AsSpan(dash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var seq))
-        {
-            return false;
-        }
-        position = new StreamPosition(ms, seq);
-        return true;
-    }
-
-    public int CompareTo(StreamPosition other) =>
-        Milliseconds != other.Milliseconds ? Milliseconds.CompareTo(other.Milliseconds) : Sequence.CompareTo(other.Sequence);
-
-    public static bool operator >(StreamPosition a, StreamPosition b) => a.CompareTo(b) > 0;
-
-    public static bool operator <(StreamPosition a, StreamPosition b) => a.CompareTo(b) < 0;
-
-    public override string ToString() => $"{Milliseconds}-{Sequence}";
 }

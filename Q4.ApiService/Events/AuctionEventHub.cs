@@ -13,11 +13,22 @@ namespace Q4.ApiService.Events;
 /// This replica's one Redis subscription to live auction events, fanned out in process to every client
 /// watching an auction. Each client has a bounded queue: one that cannot keep up is dropped (it reconnects
 /// with Last-Event-ID and replays), so a slow client never holds up the others.
+/// <para>
+/// Pub/sub delivers at most once: what is published while the subscription's connection is down never arrives. So
+/// when the connection comes back the hub first makes sure the subscription is live again (it publishes a probe and
+/// waits to receive it), then tells every watcher it may have missed events; each watcher reads them from its
+/// auction's stream, after the last one it sent, before it goes on with live ones.
+/// </para>
 /// </summary>
 public sealed class AuctionEventHub(IConnectionMultiplexer redis, IOptions<EventsOptions> options, ILogger<AuctionEventHub> logger)
     : IHostedService
 {
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(1);
+
     private readonly ConcurrentDictionary<Guid, ImmutableArray<Watcher>> _watchers = new();
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _probes = new();
+    private readonly SemaphoreSlim _resyncing = new(1, 1);
+    private readonly CancellationTokenSource _stopping = new();
 
     public Watcher Watch(Guid auctionId)
     {
@@ -31,10 +42,79 @@ public sealed class AuctionEventHub(IConnectionMultiplexer redis, IOptions<Event
         // A queue, not a callback: StackExchange.Redis then hands messages over one at a time, in publish order.
         var messages = await redis.GetSubscriber().SubscribeAsync(RedisKeys.AuctionEvents);
         messages.OnMessage(message => Dispatch(message.Message!));
+        redis.ConnectionRestored += OnConnectionRestored;
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) =>
-        redis.GetSubscriber().UnsubscribeAsync(RedisKeys.AuctionEvents);
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        redis.ConnectionRestored -= OnConnectionRestored;
+        await _stopping.CancelAsync();
+        await redis.GetSubscriber().UnsubscribeAsync(RedisKeys.AuctionEvents);
+    }
+
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
+    {
+        logger.LogWarning("Redis connection ({ConnectionType}) restored; live events published meanwhile will be replayed to every watcher.", e.ConnectionType);
+        _ = ResyncAsync();
+    }
+
+    /// <summary>Once the subscription provably receives again, asks every watcher to catch up from its stream.</summary>
+    private async Task ResyncAsync()
+    {
+        // One at a time; a second interruption during a resync just runs it again afterwards.
+        await _resyncing.WaitAsync();
+        try
+        {
+            while (!_stopping.IsCancellationRequested && !await ProbeAsync())
+            {
+                await Task.Delay(ProbeTimeout / 2, _stopping.Token);
+            }
+            var count = 0;
+            foreach (var watcher in _watchers.Values.SelectMany(list => list))
+            {
+                count++;
+                Deliver(watcher, AuctionEvent.MayHaveMissed);
+            }
+            logger.LogInformation("Asked {Count} watchers to catch up on events they may have missed.", count);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Redis went away again; its next restore starts another resync.
+            logger.LogWarning("Could not confirm the live events subscription: {Message}", e.Message);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        finally
+        {
+            _resyncing.Release();
+        }
+    }
+
+    /// <summary>
+    /// Publishes a probe on the events channel and waits for it to come back through this replica's subscription:
+    /// from then on, everything published reaches this replica.
+    /// </summary>
+    private async Task<bool> ProbeAsync()
+    {
+        var probe = Guid.NewGuid().ToString("N");
+        var received = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _probes[probe] = received;
+        try
+        {
+            await redis.GetSubscriber().PublishAsync(RedisKeys.AuctionEvents, JsonSerializer.Serialize(new Dictionary<string, string> { ["probe"] = probe }));
+            await received.Task.WaitAsync(ProbeTimeout, _stopping.Token);
+            return true;
+        }
+        catch (Exception e) when (e is TimeoutException or RedisException)
+        {
+            return false;
+        }
+        finally
+        {
+            _probes.TryRemove(probe, out _);
+        }
+    }
 
     private void Dispatch(string message)
     {
@@ -43,6 +123,12 @@ public sealed class AuctionEventHub(IConnectionMultiplexer redis, IOptions<Event
         try
         {
             var fields = JsonSerializer.Deserialize<Dictionary<string, string>>(message)!;
+            if (fields.TryGetValue("probe", out var probe))
+            {
+                // Some replica checking its subscription; only that one is waiting for it.
+                _probes.GetValueOrDefault(probe)?.TrySetResult();
+                return;
+            }
             var auctionId = Guid.Parse(fields["auction"]);
             if (!_watchers.TryGetValue(auctionId, out watchers))
             {
@@ -57,12 +143,17 @@ public sealed class AuctionEventHub(IConnectionMultiplexer redis, IOptions<Event
         }
         foreach (var watcher in watchers)
         {
-            if (!watcher.Queue.Writer.TryWrite(auctionEvent))
-            {
-                logger.LogInformation("Dropped a client of auction {AuctionId}: it fell {Capacity} events behind.",
-                    auctionEvent.AuctionId, options.Value.ClientQueueCapacity);
-                watcher.Queue.Writer.TryComplete(new SlowClientException());
-            }
+            Deliver(watcher, auctionEvent);
+        }
+    }
+
+    private void Deliver(Watcher watcher, AuctionEvent auctionEvent)
+    {
+        if (!watcher.Queue.Writer.TryWrite(auctionEvent))
+        {
+            logger.LogInformation("Dropped a client of auction {AuctionId}: it fell {Capacity} events behind.",
+                watcher.AuctionId, options.Value.ClientQueueCapacity);
+            watcher.Queue.Writer.TryComplete(new SlowClientException());
         }
     }
 

@@ -28,16 +28,17 @@ public static class EventsApi
     /// <summary>
     /// <c>text/event-stream</c> of the auction's <c>bid</c>, <c>extended</c> and <c>closed</c> events. A client that
     /// sends <c>Last-Event-ID</c> (browsers do when they reconnect; <c>?lastEventId=</c> works too) first gets what
-    /// it missed from the auction's stream, then live events, each exactly once.
+    /// it missed from the auction's stream, then live events, each exactly once. A client whose last event is older than
+    /// what the stream still keeps gets a <c>reload</c> event instead (read the auction again), then live events.
     /// </summary>
     private static async Task<Results<EventStream, ProblemHttpResult>> WatchAuction(
         Guid id, HttpRequest request, string? lastEventId, AuctionFactsCache auctions, CancellationToken ct)
     {
         var resumeFrom = request.Headers["Last-Event-ID"].FirstOrDefault() ?? lastEventId;
-        StreamPosition? after = null;
+        StreamId? after = null;
         if (!string.IsNullOrEmpty(resumeFrom))
         {
-            if (!StreamPosition.TryParse(resumeFrom, out var position))
+            if (!StreamId.TryParse(resumeFrom, out var position))
             {
                 return Problems.Problem(StatusCodes.Status400BadRequest, "invalid_event_id", "Last-Event-ID is not an event id of this feed.");
             }
@@ -50,7 +51,7 @@ public static class EventsApi
         return new EventStream(id, after);
     }
 
-    public sealed class EventStream(Guid auctionId, StreamPosition? after) : IResult
+    public sealed class EventStream(Guid auctionId, StreamId? after) : IResult
     {
         private static readonly ReadOnlyMemory<byte> Heartbeat = ": heartbeat\n\n"u8.ToArray();
         private const int ReplayPageSize = 500;
@@ -68,18 +69,18 @@ public static class EventsApi
             response.Headers["X-Accel-Buffering"] = "no";
             context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
 
-            // Watch before replaying, so nothing published meanwhile is lost; what both deliver is sent once.
+            // Where the client stands in the auction's stream: the id it last got, or for a new client the newest entry
+            // now. That is read before watching and the replay after, so nothing published in between is lost; what both
+            // deliver is sent once.
+            var position = after ?? await NewestAsync(redis, auctionId);
             using var watcher = hub.Watch(auctionId);
             await response.Body.WriteAsync(Heartbeat, ct);
             await response.Body.FlushAsync(ct);
-            var sent = after;
             try
             {
-                if (after is { } resume)
-                {
-                    sent = await ReplayAsync(redis, resume, response.Body, ct);
-                }
-                await ForwardLiveAsync(watcher.Events, sent, response.Body, heartbeatInterval, ct);
+                var sent = await ReplayAsync(redis, position, response.Body, checkKept: after is not null, ct);
+                await ForwardLiveAsync(watcher.Events, sent, response.Body, heartbeatInterval,
+                    from => ReplayAsync(redis, from, response.Body, checkKept: true, ct), ct);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -91,12 +92,28 @@ public static class EventsApi
             }
         }
 
-        private async Task<StreamPosition?> ReplayAsync(IDatabase redis, StreamPosition after, Stream body, CancellationToken ct)
+        private static async Task<StreamId> NewestAsync(IDatabase redis, Guid auctionId) =>
+            (await redis.StreamRangeAsync(RedisKeys.AuctionEventStream(auctionId), "-", "+", 1, Order.Descending)) is [var newest]
+                ? StreamId.Parse(newest.Id!)
+                : default;
+
+        /// <summary>
+        /// Sends what the auction's stream holds after <paramref name="after"/>; the id of the last event sent. With
+        /// <paramref name="checkKept"/>, first makes sure the stream still holds everything after it: if older events
+        /// were trimmed away (or Redis lost the stream), the client gets a <c>reload</c> event instead of a silent gap.
+        /// </summary>
+        private async Task<StreamId> ReplayAsync(IDatabase redis, StreamId after, Stream body, bool checkKept, CancellationToken ct)
         {
-            StreamPosition? sent = after;
+            var key = RedisKeys.AuctionEventStream(auctionId);
+            if (checkKept && await GapAfterAsync(redis, key, after) is { } resumeFrom)
+            {
+                await body.WriteAsync(AuctionEvent.Reload(auctionId, resumeFrom, after).Frame, ct);
+                after = resumeFrom;
+            }
+            var sent = after;
             while (true)
             {
-                var entries = await redis.StreamRangeAsync(RedisKeys.AuctionEventStream(auctionId), $"({sent}", "+", ReplayPageSize);
+                var entries = await redis.StreamRangeAsync(key, $"({sent}", "+", ReplayPageSize);
                 foreach (var entry in entries)
                 {
                     var auctionEvent = AuctionEvent.From(auctionId, entry.Id!, entry.Values.ToDictionary(v => (string)v.Name!, v => (string)v.Value!));
@@ -111,8 +128,32 @@ public static class EventsApi
             }
         }
 
-        private static async Task ForwardLiveAsync(
-            ChannelReader<AuctionEvent> events, StreamPosition? sent, Stream body, TimeSpan heartbeatInterval, CancellationToken ct)
+        /// <summary>
+        /// Null when the stream holds every event after <paramref name="after"/>; otherwise where to go on from (its
+        /// newest id). The cap trims the oldest entries only, so events are missing exactly when the client's last one
+        /// is older than the first kept and the stream ever held more than it holds now; an id newer than any the stream
+        /// made means the stream itself was lost and started again.
+        /// </summary>
+        private static async Task<StreamId?> GapAfterAsync(IDatabase redis, RedisKey key, StreamId after)
+        {
+            StreamInfo info;
+            try
+            {
+                info = await redis.StreamInfoAsync(key);
+            }
+            catch (RedisServerException e) when (e.Message.Contains("no such key", StringComparison.OrdinalIgnoreCase))
+            {
+                // No events at all: nothing was missed by a new client, everything by one that had seen some.
+                return after == default ? null : default(StreamId);
+            }
+            var newest = StreamId.Parse(info.LastGeneratedId!);
+            var trimmed = info.EntriesAdded > info.Length
+                && (info.FirstEntry.IsNull || after < StreamId.Parse(info.FirstEntry.Id!));
+            return trimmed || after > newest ? newest : null;
+        }
+
+        private static async Task ForwardLiveAsync(ChannelReader<AuctionEvent> events, StreamId sent, Stream body,
+            TimeSpan heartbeatInterval, Func<StreamId, Task<StreamId>> catchUp, CancellationToken ct)
         {
             while (true)
             {
@@ -135,7 +176,11 @@ public static class EventsApi
                 }
                 while (events.TryRead(out var auctionEvent))
                 {
-                    if (sent is null || auctionEvent.Id > sent.Value)
+                    if (ReferenceEquals(auctionEvent, AuctionEvent.MayHaveMissed))
+                    {
+                        sent = await catchUp(sent);
+                    }
+                    else if (auctionEvent.Id > sent)
                     {
                         await body.WriteAsync(auctionEvent.Frame, ct);
                         sent = auctionEvent.Id;

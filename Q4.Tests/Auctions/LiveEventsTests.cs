@@ -87,4 +87,38 @@ public sealed class LiveEventsTests(GraphFixture graph)
         using var malformed = await client.SendAsync(request, Cancellation);
         await ProblemAssert.IsProblemAsync(malformed, HttpStatusCode.BadRequest, "invalid_event_id");
     }
+
+    [Fact]
+    public async Task A_watcher_resuming_from_an_event_no_longer_kept_is_told_to_reload_then_gets_live_events()
+    {
+        using var seller = TestUser.Fresh(App);
+        using var bidder = TestUser.Fresh(App);
+        var auction = await seller.CreateAuctionAsync();
+        for (var i = 0; i < 5; i++)
+        {
+            await bidder.PlaceBidAsync(auction.Id, 100 + i * 10);
+        }
+        var kept = await App.RedisAsync(redis => redis.StreamRangeAsync($"q4:auction:{auction.Id}:events"));
+        Assert.Equal(5, kept.Length);
+        // What the cap on an auction's stream does to a busy auction: the oldest events go.
+        await App.RedisAsync(redis => redis.StreamTrimAsync($"q4:auction:{auction.Id}:events", 2));
+
+        using (var fromEvicted = await AuctionClient.OpenFeedAsync(App.CreateHttpClient("apiservice", 1), auction.Id, kept[0].Id!))
+        {
+            var reload = Assert.Single(await fromEvicted.TakeAsync(1));
+            Assert.Equal("reload", reload.Type);
+            Assert.Equal(kept[^1].Id.ToString(), reload.Id);
+            Assert.Equal(auction.Id, reload.Data.GetProperty("auctionId").GetGuid());
+            Assert.Equal(kept[0].Id.ToString(), reload.Data.GetProperty("lastEventId").GetString());
+            var next = await bidder.PlaceBidAsync(auction.Id, 150);
+            var live = Assert.Single(await fromEvicted.TakeAsync(1));
+            Assert.Equal(("bid", next.Id), (live.Type, live.Data.GetProperty("id").GetString()));
+        }
+
+        // Resuming from an event that is still kept replays the rest, with no reload.
+        using var fromKept = await AuctionClient.OpenFeedAsync(App.CreateHttpClient("apiservice", 0), auction.Id, kept[3].Id!);
+        var replayed = await fromKept.TakeAsync(2);
+        Assert.Equal(["bid", "bid"], replayed.Select(e => e.Type));
+        Assert.Equal([140L, 150L], replayed.Select(e => e.Data.GetProperty("amount").GetInt64()));
+    }
 }

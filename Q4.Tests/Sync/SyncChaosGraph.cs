@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using Q4.Hosting;
+using Q4.Tests.Auctions;
 using Q4.Tests.Hosting;
+using Q4.Tests.Users;
 
 namespace Q4.Tests.Sync;
 
@@ -37,6 +39,10 @@ public sealed class SyncChaosGraph : IAsyncLifetime
     public int LiveReplicas =>
         App.GetPids("syncservice").Count(Signals.IsAlive) + _extraReplicas.Count(replica => !replica.HasExited);
 
+    /// <summary>The pids of the sync replicas still running: the graph's own and the extra ones.</summary>
+    public List<int> SyncReplicaPids() =>
+        [.. App.GetPids("syncservice").Where(Signals.IsAlive), .. _extraReplicas.Where(replica => !replica.HasExited).Select(replica => replica.Pid)];
+
     /// <summary>Starts extra sync replicas until <paramref name="count"/> run, then waits until one of them holds the lock.</summary>
     public async Task EnsureReplicasAsync(int count)
     {
@@ -50,6 +56,38 @@ public sealed class SyncChaosGraph : IAsyncLifetime
             }, TestContext.Current.CancellationToken));
         }
         await HolderAsync();
+    }
+
+    /// <summary>A seller's fresh auctions (starting at 100, increment 5) and fresh bidders for them.</summary>
+    public async Task<(List<TestUser> Bidders, List<AuctionResponse> Auctions)> BiddersAndAuctionsAsync(int bidderCount, int auctionCount)
+    {
+        using var seller = TestUser.Fresh(App);
+        var auctions = new List<AuctionResponse>();
+        for (var i = 0; i < auctionCount; i++)
+        {
+            auctions.Add(await seller.CreateAuctionAsync(startingPrice: 100, minIncrement: 5, replica: i % 2));
+        }
+        return (Enumerable.Range(0, bidderCount).Select(_ => TestUser.Fresh(App)).ToList(), auctions);
+    }
+
+    public static void Dispose(IEnumerable<TestUser> users)
+    {
+        foreach (var user in users)
+        {
+            user.Dispose();
+        }
+    }
+
+    /// <summary>Fails, with the AppHost's output, if any API or sync process of the graph has ended.</summary>
+    public void AssertEveryServiceProcessIsAlive()
+    {
+        foreach (var resource in new[] { "apiservice", "syncservice" })
+        {
+            foreach (var pid in App.GetPids(resource))
+            {
+                Assert.True(Signals.IsAlive(pid), $"{resource} pid {pid} is gone; the AppHost's output:\n{App.Output}");
+            }
+        }
     }
 
     /// <summary>The lock's current holder; fails if nobody takes it within the lock's lifetime and a little.</summary>
