@@ -1,3 +1,4 @@
+using Npgsql;
 using Q4.Data;
 using StackExchange.Redis;
 
@@ -8,8 +9,9 @@ namespace Q4.SyncService.Sync;
 /// end is persisted. The decision and the <c>closed</c> event happen once, in Redis (close.lua); PostgreSQL
 /// then records the winner, and only then is the auction taken off the list of ends. A holder that dies in
 /// between leaves the auction listed: the next one finds it closed in Redis and finishes the database part.
+/// An auction Redis no longer knows (its live state lost with Redis's data) is closed from what PostgreSQL persisted.
 /// </summary>
-public sealed class AuctionCloser(IConnectionMultiplexer redis, BidBatchWriter writer, SyncMetrics metrics, ILogger<AuctionCloser> logger)
+public sealed class AuctionCloser(IConnectionMultiplexer redis, NpgsqlDataSource database, BidBatchWriter writer, SyncMetrics metrics, ILogger<AuctionCloser> logger)
 {
     private const int EventsKeptPerAuction = 1000;
     private const int PerRound = 100;
@@ -19,6 +21,16 @@ public sealed class AuctionCloser(IConnectionMultiplexer redis, BidBatchWriter w
     private const string RecordClosing = """
         UPDATE auctions SET status = 'closed', winner_id = highest_bidder_id, closed_at = to_timestamp($2 / 1000.0)
         WHERE id = $1 AND status = 'open'
+        """;
+
+    // Settles from the persisted row: its highest bidder wins at its current price.
+    private const string RecordClosingFromDatabase = """
+        UPDATE auctions SET status = 'closed', winner_id = highest_bidder_id, closed_at = now()
+        WHERE id = $1 AND status = 'open' AND ends_at <= to_timestamp($2 / 1000.0)
+        """;
+
+    private const string FindOpenPastEnd = """
+        SELECT id FROM auctions WHERE status = 'open' AND ends_at <= to_timestamp($1 / 1000.0) ORDER BY ends_at, id LIMIT $2
         """;
 
     /// <summary>Closes what ended at or before <paramref name="persistedUpTo"/> (Redis time, unix ms).</summary>
@@ -44,7 +56,11 @@ public sealed class AuctionCloser(IConnectionMultiplexer redis, BidBatchWriter w
                 await db.SortedSetAddAsync(RedisKeys.AuctionEnds, member, (double)(long)result[1]);
                 continue;
             }
-            if (outcome != "missing")
+            if (outcome == "missing")
+            {
+                await CloseFromDatabaseAsync(auctionId, persistedUpTo, fence, cancellationToken);
+            }
+            else
             {
                 var closedAt = long.TryParse((string?)result[4], out var ms) ? ms : persistedUpTo;
                 var recorded = await writer.ExecuteFencedAsync(fence, RecordClosing, cancellationToken, auctionId, closedAt);
@@ -56,6 +72,49 @@ public sealed class AuctionCloser(IConnectionMultiplexer redis, BidBatchWriter w
                 }
             }
             await db.SortedSetRemoveAsync(RedisKeys.AuctionEnds, member);
+        }
+    }
+
+    /// <summary>
+    /// Finds auctions PostgreSQL still holds open after their end that no list of ends in Redis names (Redis lost
+    /// them): one whose live state survived is listed again, for <see cref="CloseDueAsync"/>; one without live state
+    /// is closed from its row.
+    /// </summary>
+    public async Task CloseForgottenAsync(long persistedUpTo, long fence, CancellationToken cancellationToken)
+    {
+        var db = redis.GetDatabase();
+        var forgotten = new List<Guid>();
+        await using (var command = database.CreateCommand(FindOpenPastEnd))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = persistedUpTo });
+            command.Parameters.Add(new NpgsqlParameter { Value = PerRound });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                forgotten.Add(reader.GetGuid(0));
+            }
+        }
+        foreach (var auctionId in forgotten)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var endsAt = await db.HashGetAsync(RedisKeys.AuctionState(auctionId), "endsAt");
+            if (endsAt.HasValue)
+            {
+                await db.SortedSetAddAsync(RedisKeys.AuctionEnds, auctionId.ToString(), (double)(long)endsAt);
+            }
+            else
+            {
+                await CloseFromDatabaseAsync(auctionId, persistedUpTo, fence, cancellationToken);
+            }
+        }
+    }
+
+    private async Task CloseFromDatabaseAsync(Guid auctionId, long persistedUpTo, long fence, CancellationToken cancellationToken)
+    {
+        if (await writer.ExecuteFencedAsync(fence, RecordClosingFromDatabase, cancellationToken, auctionId, persistedUpTo) > 0)
+        {
+            metrics.Closed();
+            logger.LogWarning("Closed auction {AuctionId} from PostgreSQL: Redis has no live state for it.", auctionId);
         }
     }
 }

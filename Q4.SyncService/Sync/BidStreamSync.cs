@@ -1,99 +1,127 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Q4.Data;
+using Q4.ServiceDefaults.Resilience;
 using StackExchange.Redis;
 
 namespace Q4.SyncService.Sync;
 
 /// <summary>
 /// Moves accepted bids from the Redis stream into PostgreSQL. Every replica runs this; only the lock holder works.
-/// On taking the lock it first finishes what earlier holders left pending, then follows the stream. A batch is
-/// ACKed only after its transaction committed, so a crash at any point leaves the entries pending for the next
-/// holder, and writing them again changes nothing (stream ids are unique).
+/// On taking the lock, and again every <c>Sync:ReclaimInterval</c>, it claims and finishes what any other consumer
+/// left pending, then follows the stream. A batch is ACKed only after its transaction committed, so a crash at any
+/// point leaves the entries pending for the next holder, and writing them again changes nothing (stream ids are
+/// unique). No failure of Redis or PostgreSQL, however long, ends this loop: it logs, waits (capped back-off) and
+/// starts over.
 /// </summary>
 public sealed class BidStreamSync(
-    IConnectionMultiplexer redis, FencedLock fencedLock, BidBatchWriter writer, AuctionCloser closer,
+    IConnectionMultiplexer redis, FencedLock fencedLock, BidConsumerGroup group, BidBatchWriter writer, AuctionCloser closer,
     SyncMetrics metrics, IOptions<SyncOptions> options, ILogger<BidStreamSync> logger) : BackgroundService
 {
-    private static readonly TimeSpan TrimInterval = TimeSpan.FromSeconds(10);
+    /// <summary>How often the holder trims the stream and looks for auctions only PostgreSQL remembers.</summary>
+    private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(10);
 
     private SyncOptions Settings => options.Value;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var backoff = new Backoff(TimeSpan.FromMilliseconds(100), Settings.MaxRetryDelay);
         while (!stoppingToken.IsCancellationRequested)
         {
-            await using var lease = await fencedLock.AcquireAsync(stoppingToken);
-            using var work = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, lease.Lost);
             try
             {
-                await WorkAsync(lease, work.Token);
+                await using var lease = await fencedLock.AcquireAsync(stoppingToken);
+                using var work = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, lease.Lost);
+                try
+                {
+                    await WorkAsync(lease, backoff, work.Token);
+                }
+                catch (OperationCanceledException) when (work.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
+                {
+                    // The lease is lost: nothing in flight was ACKed. Take the lock again, or stand by.
+                }
+                catch (FencedOutException e)
+                {
+                    logger.LogWarning("A newer lock holder exists ({Message}); this one stops.", e.Message);
+                }
             }
-            catch (OperationCanceledException) when (work.IsCancellationRequested)
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
-                // Stopping, or the lock is lost: nothing in flight was ACKed.
+                return;
             }
-            catch (FencedOutException e)
+            catch (Exception e)
             {
-                logger.LogWarning("A newer lock holder exists ({Message}); this one stops.", e.Message);
-            }
-            catch (Exception e) when (e is RedisException or NpgsqlException)
-            {
-                logger.LogError(e, "Syncing failed; taking the lock again after a pause.");
-                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
+                // Timeouts, refused or reset connections, LOADING, READONLY, a restarted server: all pass.
+                logger.LogError(e, "Syncing failed ({Kind}); starting over in {Delay} ms.", e.GetType().Name, backoff.Next.TotalMilliseconds);
+                await backoff.WaitAsync(stoppingToken);
             }
         }
     }
 
-    private async Task WorkAsync(FencedLock.Lease lease, CancellationToken ct)
+    private async Task WorkAsync(FencedLock.Lease lease, Backoff backoff, CancellationToken ct)
     {
         var db = redis.GetDatabase();
-        await EnsureConsumerGroupAsync(db);
+        await group.EnsureCreatedAsync();
         // From now on the database refuses every earlier holder, even one that wakes up mid-batch.
         await RetryWhileDatabaseIsAwayAsync(() => writer.ExecuteFencedAsync(lease.Fence, "SELECT 1", ct), ct);
 
-        // Whatever earlier holders read but never ACKed becomes ours, then goes first, oldest first.
-        var cursor = "0-0";
-        do
-        {
-            var claimed = await db.StreamAutoClaimIdsOnlyAsync(RedisKeys.BidStream, RedisKeys.SyncGroup, fencedLock.Owner, 0, cursor, Settings.BatchSize);
-            cursor = claimed.NextStartId!;
-        } while (cursor != "0-0");
-        while (await db.StreamReadGroupAsync(RedisKeys.BidStream, RedisKeys.SyncGroup, fencedLock.Owner, "0", Settings.BatchSize) is { Length: > 0 } pending)
-        {
-            await ProcessAsync(db, pending, lease.Fence, ct);
-        }
-
-        string? lastAcked = null;
-        var lastTrim = DateTime.UtcNow;
+        var lastReclaim = long.MinValue;
+        var lastSweep = long.MinValue;
         while (true)
         {
             ct.ThrowIfCancellationRequested();
+            if (lastReclaim == long.MinValue || Stopwatch.GetElapsedTime(lastReclaim) >= Settings.ReclaimInterval)
+            {
+                await ReclaimAsync(lease, ct);
+                lastReclaim = Stopwatch.GetTimestamp();
+            }
             var readAt = await RedisTimeAsync(db);
-            var entries = await db.StreamReadGroupAsync(RedisKeys.BidStream, RedisKeys.SyncGroup, fencedLock.Owner,
-                StreamPosition.NewMessages, Settings.BatchSize);
+            var entries = await group.ReadNewAsync(fencedLock.Owner);
             if (entries.Length > 0)
             {
-                metrics.Lag(TimeSpan.FromMilliseconds(readAt - IdTime(entries[0].Id!)));
+                metrics.Lag(TimeSpan.FromMilliseconds(readAt - StreamId.Parse(entries[0].Id!).UnixMilliseconds));
                 await ProcessAsync(db, entries, lease.Fence, ct);
-                lastAcked = entries[^1].Id;
             }
+            backoff.Reset();
             if (entries.Length == Settings.BatchSize)
             {
                 continue; // behind: keep reading
             }
-            // Caught up: every entry older than readAt is persisted, so auctions that ended by then can close.
+            // Caught up: what was in the stream when the read began is persisted, except what another consumer still
+            // has pending; auctions that ended before both can close.
             metrics.Lag(TimeSpan.Zero);
-            await closer.CloseDueAsync(readAt, lease.Fence, ct);
-            if (lastAcked is not null && DateTime.UtcNow - lastTrim > TrimInterval)
+            var persistedUpTo = await group.PersistedUpToAsync(readAt);
+            await closer.CloseDueAsync(persistedUpTo, lease.Fence, ct);
+            if (lastSweep == long.MinValue || Stopwatch.GetElapsedTime(lastSweep) > SweepInterval)
             {
-                await TrimAsync(db, readAt, lastAcked);
-                lastTrim = DateTime.UtcNow;
+                await closer.CloseForgottenAsync(persistedUpTo, lease.Fence, ct);
+                await group.TrimAsync(readAt - (long)Settings.StreamRetention.TotalMilliseconds);
+                lastSweep = Stopwatch.GetTimestamp();
             }
             if (entries.Length == 0)
             {
                 await Task.Delay(Settings.IdleDelay, ct);
             }
+        }
+    }
+
+    /// <summary>
+    /// Whatever other consumers read but never ACKed (a holder that died, or woke after its lease and read a batch
+    /// before it noticed) becomes ours and is persisted, oldest first; consumers left owning nothing are removed.
+    /// </summary>
+    private async Task ReclaimAsync(FencedLock.Lease lease, CancellationToken ct)
+    {
+        var db = redis.GetDatabase();
+        await group.ClaimAllAsync(fencedLock.Owner);
+        while (await group.ReadPendingAsync(fencedLock.Owner) is { Length: > 0 } pending)
+        {
+            logger.LogInformation("Persisting {Count} entries left pending, from {First}.", pending.Length, pending[0].Id);
+            await ProcessAsync(db, pending, lease.Fence, ct);
+        }
+        if (await group.ForgetIdleConsumersAsync(fencedLock.Owner) is > 0 and var forgotten)
+        {
+            logger.LogInformation("Removed {Count} consumers that owned nothing from the group.", forgotten);
         }
     }
 
@@ -124,10 +152,11 @@ public sealed class BidStreamSync(
         foreach (var (entry, error) in dead)
         {
             logger.LogError("Bid stream entry {Id} cannot be persisted and goes to {DeadLetters}: {Error}", entry.Id, RedisKeys.DeadBids, error);
-            await db.StreamAddAsync(RedisKeys.DeadBids, [new("id", entry.Id), new("error", error), .. entry.Values]);
+            await db.StreamAddAsync(RedisKeys.DeadBids, [new("id", entry.Id), new("error", error), .. entry.Values],
+                maxLength: Settings.DeadLetterLimit, useApproximateMaxLength: true);
         }
         metrics.DeadLettered(dead.Count);
-        await db.StreamAcknowledgeAsync(RedisKeys.BidStream, RedisKeys.SyncGroup, [.. entries.Select(e => e.Id)]);
+        await group.AcknowledgeAsync(entries);
     }
 
     /// <summary>
@@ -160,7 +189,7 @@ public sealed class BidStreamSync(
 
     private async Task<T> RetryWhileDatabaseIsAwayAsync<T>(Func<Task<T>> write, CancellationToken ct)
     {
-        var delay = TimeSpan.FromMilliseconds(100);
+        var backoff = new Backoff(TimeSpan.FromMilliseconds(100), Settings.MaxRetryDelay);
         while (true)
         {
             try
@@ -169,9 +198,8 @@ public sealed class BidStreamSync(
             }
             catch (Exception e) when (e is NpgsqlException or TimeoutException && !(e is PostgresException p && IsRefusedData(p)) && !ct.IsCancellationRequested)
             {
-                logger.LogWarning("PostgreSQL did not take the write ({Message}); retrying in {Delay} ms without ACKing.", e.Message, delay.TotalMilliseconds);
-                await Task.Delay(delay, ct);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, Settings.MaxRetryDelay.Ticks));
+                logger.LogWarning("PostgreSQL did not take the write ({Message}); retrying in {Delay} ms without ACKing.", e.Message, backoff.Next.TotalMilliseconds);
+                await backoff.WaitAsync(ct);
             }
         }
     }
@@ -179,31 +207,9 @@ public sealed class BidStreamSync(
     /// <summary>Data exceptions and integrity violations: retrying the same data cannot succeed.</summary>
     private static bool IsRefusedData(PostgresException e) => e.SqlState.StartsWith("22") || e.SqlState.StartsWith("23");
 
-    private async Task EnsureConsumerGroupAsync(IDatabase db)
-    {
-        try
-        {
-            // From the very first entry: bids accepted before any sync service ran are persisted too.
-            await db.StreamCreateConsumerGroupAsync(RedisKeys.BidStream, RedisKeys.SyncGroup, "0", createStream: true);
-        }
-        catch (RedisServerException e) when (e.Message.StartsWith("BUSYGROUP", StringComparison.Ordinal))
-        {
-        }
-    }
-
-    /// <summary>Drops entries persisted more than the retention ago, never one above the last ACKed.</summary>
-    private async Task TrimAsync(IDatabase db, long now, string lastAcked)
-    {
-        var cutoff = now - (long)Settings.StreamRetention.TotalMilliseconds;
-        var minId = IdTime(lastAcked) < cutoff ? lastAcked : $"{cutoff}-0";
-        await db.ExecuteAsync("XTRIM", RedisKeys.BidStream, "MINID", "~", minId);
-    }
-
     private static async Task<long> RedisTimeAsync(IDatabase db)
     {
         var time = (RedisResult[])(await db.ExecuteAsync("TIME"))!;
         return (long)time[0] * 1000 + (long)time[1] / 1000;
     }
-
-    private static long IdTime(string id) => long.Parse(id.AsSpan(0, id.IndexOf('-')));
 }

@@ -7,6 +7,7 @@ public static class SyncExtensions
         builder.AddValidatedOptions<SyncOptions>(SyncOptions.Section);
         builder.Services.AddSingleton<SyncMetrics>();
         builder.Services.AddSingleton<FencedLock>();
+        builder.Services.AddSingleton<BidConsumerGroup>();
         builder.Services.AddSingleton<BidBatchWriter>();
         builder.Services.AddSingleton<AuctionCloser>();
         builder.Services.AddHostedService<BidStreamSync>();

@@ -23,6 +23,17 @@ public sealed class SyncOptions
     [Range(typeof(TimeSpan), "00:00:00.001", "00:00:05")]
     public TimeSpan IdleDelay { get; set; } = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>
+    /// How often the holder claims and persists entries other consumers left pending (a holder that died, or woke up
+    /// after its lease ran out and read a batch it could no longer write).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.1", "00:10:00")]
+    public TimeSpan ReclaimInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Dead letters kept in <c>q4:bids:dead</c> at the most; older ones are trimmed.</summary>
+    [Range(100, 10_000_000)]
+    public int DeadLetterLimit { get; set; } = 100_000;
+
     /// <summary>Longest wait between retries of a failed database write.</summary>
     [Range(typeof(TimeSpan), "00:00:00.1", "00:01:00")]
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(5);
