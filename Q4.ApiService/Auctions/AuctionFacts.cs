@@ -2,6 +2,7 @@ using System.ComponentModel;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.Hybrid;
 using Q4.ApiService.Infrastructure;
+using Q4.Data;
 using Q4.Data.Entities;
 
 namespace Q4.ApiService.Auctions;
@@ -27,12 +28,23 @@ public sealed class AuctionFactsCache(HybridCache cache, IServiceScopeFactory sc
 
     /// <summary>The facts, or null when no such auction exists (remembered too, so unknown ids stay cheap).</summary>
     public ValueTask<AuctionFacts?> GetAsync(Guid auctionId, CancellationToken cancellationToken) =>
-        cache.GetOrLoadAsync($"auction:{auctionId}", scopes, auctionId,
-            static (db, id, ct) => db.Auctions.AsNoTracking().Where(a => a.Id == id)
-                .Select(a => new AuctionFacts(
-                    a.Id, a.SellerId, a.Seller.Name, a.Title, a.Description, a.StartingPrice, a.MinIncrement,
-                    a.StartsAt, a.EndsAt, a.CurrentPrice, a.HighestBidderId, a.HighestBidder!.Name, a.BidCount,
-                    a.Status == AuctionStatus.Closed, a.Images.OrderBy(i => i.Position).Select(i => i.ImageId).ToArray()))
-                .SingleOrDefaultAsync(ct),
-            EntryOptions, cancellationToken);
+        cache.GetOrLoadAsync($"auction:{auctionId}", scopes, auctionId, ReadAsync, EntryOptions, cancellationToken);
+
+    /// <summary>
+    /// The row as PostgreSQL holds it now, past the cache: the price, bid count, highest bidder and end the sync
+    /// service persisted last. For rebuilding a live state Redis lost, where a cached copy could be minutes old.
+    /// </summary>
+    public async Task<AuctionFacts?> ReadPersistedAsync(Guid auctionId, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        return await ReadAsync(scope.ServiceProvider.GetRequiredService<Q4DbContext>(), auctionId, cancellationToken);
+    }
+
+    private static Task<AuctionFacts?> ReadAsync(Q4DbContext db, Guid id, CancellationToken ct) =>
+        db.Auctions.AsNoTracking().Where(a => a.Id == id)
+            .Select(a => new AuctionFacts(
+                a.Id, a.SellerId, a.Seller.Name, a.Title, a.Description, a.StartingPrice, a.MinIncrement,
+                a.StartsAt, a.EndsAt, a.CurrentPrice, a.HighestBidderId, a.HighestBidder!.Name, a.BidCount,
+                a.Status == AuctionStatus.Closed, a.Images.OrderBy(i => i.Position).Select(i => i.ImageId).ToArray()))
+            .SingleOrDefaultAsync(ct);
 }

@@ -19,10 +19,14 @@ public abstract record BidOutcome
 }
 
 /// <summary>bid.lua, run by its SHA1 (see <see cref="EmbeddedLuaScript"/>).</summary>
-public sealed class BidScript(IConnectionMultiplexer redis, IOptions<BiddingOptions> options)
+public sealed class BidScript(IConnectionMultiplexer redis, AuctionFactsCache auctions, IOptions<BiddingOptions> options)
 {
     private static readonly EmbeddedLuaScript Script = new(typeof(BidScript).Assembly, "Q4.ApiService.Bidding.bid.lua");
 
+    /// <summary>
+    /// Runs the script. Should Redis have lost the auction's live state, the script says so and is run once more with
+    /// the row PostgreSQL holds now (never the cached facts, which may predate the last persisted bid).
+    /// </summary>
     public async Task<BidOutcome> PlaceAsync(AuctionFacts auction, Guid bidderId, string bidderName, long amount, string? idempotencyKey)
     {
         var settings = options.Value;
@@ -35,14 +39,26 @@ public sealed class BidScript(IConnectionMultiplexer redis, IOptions<BiddingOpti
             auction.Id.ToString(), bidderId.ToString(), bidderName, amount,
             Activity.Current?.Id ?? "", (long)settings.SoftCloseWindow.TotalMilliseconds,
             settings.EventsKeptPerAuction, (long)settings.IdempotencyLifetime.TotalSeconds, RedisKeys.AuctionEvents.ToString(),
-            auction.StartsAt.ToUnixTimeMilliseconds(), auction.EndsAt.ToUnixTimeMilliseconds(), auction.StartingPrice,
-            auction.MinIncrement, auction.CurrentPrice, auction.HighestBidderId?.ToString() ?? "", auction.BidCount,
-            auction.HighestBidderName ?? "",
         ];
 
-        var result = await Script.EvaluateAsync(redis.GetDatabase(), keys, values);
-        return Read((RedisResult[])result!, auction);
+        var reply = (RedisResult[])(await Script.EvaluateAsync(redis.GetDatabase(), keys, values))!;
+        if ((string?)reply[0] == "missing")
+        {
+            // Not cancellable either: the caller's bid must be decided once it was sent.
+            var persisted = await auctions.ReadPersistedAsync(auction.Id, CancellationToken.None)
+                ?? throw new InvalidOperationException($"Auction {auction.Id} has no row any more.");
+            reply = (RedisResult[])(await Script.EvaluateAsync(redis.GetDatabase(), keys, [.. values, .. SeedOf(persisted)]))!;
+        }
+        return Read(reply, auction);
     }
+
+    /// <summary>bid.lua's ARGV 10..18: the live state rebuilt from the persisted row.</summary>
+    private static RedisValue[] SeedOf(AuctionFacts persisted) =>
+    [
+        persisted.StartsAt.ToUnixTimeMilliseconds(), persisted.EndsAt.ToUnixTimeMilliseconds(), persisted.StartingPrice,
+        persisted.MinIncrement, persisted.CurrentPrice, persisted.HighestBidderId?.ToString() ?? "", persisted.BidCount,
+        persisted.HighestBidderName ?? "", persisted.Closed ? "1" : "0",
+    ];
 
     private static BidOutcome Read(RedisResult[] reply, AuctionFacts auction)
     {

@@ -6,14 +6,15 @@
 -- service closes what is due)                 KEYS[5] idempotency key (optional)
 -- ARGV: 1 auction id, 2 bidder id, 3 bidder name, 4 amount, 5 traceparent, 6 soft-close window (ms),
 --       7 events kept per auction, 8 idempotency lifetime (s), 9 live-events channel,
---       10..17 reference values from PostgreSQL, used only when Redis holds no state for the auction:
---       starts at (ms), ends at (ms), starting price, minimum increment, current price, highest bidder, bid count,
---       highest bidder's name.
+--       10..18 (optional) the auction as PostgreSQL persisted it, read fresh, used only when Redis holds no state for
+--       it: starts at (ms), ends at (ms), starting price, minimum increment, current price, highest bidder, bid count,
+--       highest bidder's name, closed ('1' or '0'). Without them a missing state answers {'missing'}: the caller
+--       reads the row and calls again, so a lost state is never rebuilt from anything older than the last persisted bid.
 --
 -- Amounts travel as the decimal strings the API validated (at most 10^15, exact in Lua's doubles); they are
 -- compared as numbers but stored as given, never printed from a double.
 -- Returns {outcome, ...}: {'accepted', answer}, {'too_low', price, count, minIncrement,
--- startingPrice}, {'not_open', startsAt, endsAt, closed}, or {'replay', answer} for a repeated key, where answer is
+-- startingPrice}, {'not_open', startsAt, endsAt, closed}, {'missing'}, or {'replay', answer} for a repeated key, where answer is
 -- the JSON array [bidId, amount, placedAt, endsAt, extended] of the accepted bid.
 
 if KEYS[5] then
@@ -27,10 +28,15 @@ local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 
 if redis.call('EXISTS', KEYS[1]) == 0 then
+  if not ARGV[10] then
+    return {'missing'}
+  end
   redis.call('HSET', KEYS[1], 'startsAt', ARGV[10], 'endsAt', ARGV[11], 'startingPrice', ARGV[12],
     'minIncrement', ARGV[13], 'price', ARGV[14], 'bidder', ARGV[15], 'count', ARGV[16], 'bidderName', ARGV[17],
-    'closed', '0')
-  redis.call('ZADD', KEYS[4], ARGV[11], ARGV[1])
+    'closed', ARGV[18])
+  if ARGV[18] ~= '1' then
+    redis.call('ZADD', KEYS[4], ARGV[11], ARGV[1])
+  end
 end
 
 local state = redis.call('HMGET', KEYS[1], 'startsAt', 'endsAt', 'startingPrice', 'minIncrement', 'price', 'count', 'closed')
