@@ -14,6 +14,7 @@ public static class Problems
     public static IServiceCollection AddQ4ProblemDetails(this IServiceCollection services) => services
         // A body or query value that does not bind is a 400 answered like any other, in every environment.
         .Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = false)
+        .AddExceptionHandler<StoreOutageHandler>()
         .AddProblemDetails(options => options.CustomizeProblemDetails = context =>
         {
             var status = context.ProblemDetails.Status ?? context.HttpContext.Response.StatusCode;
@@ -27,6 +28,7 @@ public static class Problems
                 StatusCodes.Status413PayloadTooLarge => "too_large",
                 StatusCodes.Status415UnsupportedMediaType => "unsupported_type",
                 StatusCodes.Status429TooManyRequests => "rate_limited",
+                StatusCodes.Status503ServiceUnavailable => "unavailable",
                 _ => "server_error",
             });
         });
