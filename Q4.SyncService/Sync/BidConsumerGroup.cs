@@ -99,7 +99,13 @@ public sealed class BidConsumerGroup(IConnectionMultiplexer redis, IOptions<Sync
         return pending.PendingMessageCount > 0 ? Math.Min(readAt, StreamId.Parse(pending.LowestPendingMessageId!).UnixMilliseconds - 1) : readAt;
     }
 
-    /// <summary>Drops entries older than <paramref name="cutoff"/> (unix ms) that the group has delivered and acknowledged.</summary>
-    public Task TrimAsync(long cutoff) =>
-        Db.ScriptEvaluateAsync(TrimScript, [RedisKeys.BidStream], [RedisKeys.SyncGroup, $"{cutoff}-0"]);
+    /// <summary>
+    /// Drops entries older than <paramref name="cutoff"/> (unix ms) that the group has delivered and acknowledged;
+    /// the lengths of the stream and of the dead letters after it.
+    /// </summary>
+    public async Task<(long Bids, long DeadLetters)> TrimAsync(long cutoff)
+    {
+        await Db.ScriptEvaluateAsync(TrimScript, [RedisKeys.BidStream], [RedisKeys.SyncGroup, $"{cutoff}-0"]);
+        return (await Db.StreamLengthAsync(RedisKeys.BidStream), await Db.StreamLengthAsync(RedisKeys.DeadBids));
+    }
 }

@@ -96,7 +96,8 @@ public sealed class BidStreamSync(
             if (lastSweep == long.MinValue || Stopwatch.GetElapsedTime(lastSweep) > SweepInterval)
             {
                 await closer.CloseForgottenAsync(persistedUpTo, lease.Fence, ct);
-                await group.TrimAsync(readAt - (long)Settings.StreamRetention.TotalMilliseconds);
+                var (bids, deadLetters) = await group.TrimAsync(readAt - (long)Settings.StreamRetention.TotalMilliseconds);
+                metrics.StreamLengths(bids, deadLetters);
                 lastSweep = Stopwatch.GetTimestamp();
             }
             if (entries.Length == 0)

@@ -2,7 +2,7 @@ using System.Diagnostics.Metrics;
 
 namespace Q4.SyncService.Sync;
 
-/// <summary>The sync service's meter <c>Q4.Sync</c>: batch sizes, rows persisted, lag, lock changes, dead letters, swept images.</summary>
+/// <summary>The sync service's meter <c>Q4.Sync</c>: batch sizes, rows persisted, lag, stream lengths, lock changes, dead letters, swept images.</summary>
 public sealed class SyncMetrics
 {
     public const string MeterName = "Q4.Sync";
@@ -15,6 +15,8 @@ public sealed class SyncMetrics
     private readonly Counter<long> _closed;
     private readonly Counter<long> _imagesSwept;
     private double _lagSeconds;
+    private long _streamLength;
+    private long _deadLetterLength;
 
     public SyncMetrics(IMeterFactory meters)
     {
@@ -28,6 +30,11 @@ public sealed class SyncMetrics
         _imagesSwept = meter.CreateCounter<long>("q4.sync.images.swept", "{image}", "Unattached uploads deleted by housekeeping");
         meter.CreateObservableGauge("q4.sync.lag", () => Volatile.Read(ref _lagSeconds), "s",
             "Age of the oldest entry not yet persisted, as of the last read");
+        meter.CreateObservableGauge("q4.sync.stream.length", () => new[]
+        {
+            new Measurement<long>(Volatile.Read(ref _streamLength), new KeyValuePair<string, object?>("stream", "q4:bids")),
+            new Measurement<long>(Volatile.Read(ref _deadLetterLength), new KeyValuePair<string, object?>("stream", "q4:bids:dead")),
+        }, "{entry}", "Entries kept in the bid stream and the dead letters, as of the holder's last trim");
     }
 
     public void Persisted(int batch, int rows)
@@ -45,6 +52,12 @@ public sealed class SyncMetrics
     public void Closed() => _closed.Add(1);
 
     public void ImagesSwept(int count) => _imagesSwept.Add(count);
+
+    public void StreamLengths(long bids, long deadLetters)
+    {
+        Volatile.Write(ref _streamLength, bids);
+        Volatile.Write(ref _deadLetterLength, deadLetters);
+    }
 
     public void Lag(TimeSpan lag) => Volatile.Write(ref _lagSeconds, Math.Max(0, lag.TotalSeconds));
 }
