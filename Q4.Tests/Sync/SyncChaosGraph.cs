@@ -90,6 +90,37 @@ public sealed class SyncChaosGraph : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// Starts one more sync replica with <paramref name="settings"/> (environment variables) and pauses every other one
+    /// until it holds the lock; returns the replicas it paused, for <see cref="Resume"/>.
+    /// </summary>
+    public async Task<List<int>> MakeHolderWithAsync(IReadOnlyDictionary<string, string> settings)
+    {
+        var replica = await ServiceProcess.StartAsync(new Projects.Q4_SyncService(), new Dictionary<string, string>(settings)
+        {
+            ["ConnectionStrings__redis"] = App.GetConnectionString("redis"),
+            ["ConnectionStrings__q4db"] = App.GetConnectionString("q4db"),
+            ["ConnectionStrings__storage"] = App.GetConnectionString("storage"),
+        }, TestContext.Current.CancellationToken);
+        _extraReplicas.Add(replica);
+        var paused = SyncReplicaPids().Where(pid => pid != replica.Pid).ToList();
+        foreach (var pid in paused)
+        {
+            Signals.Send(pid, SIGSTOP);
+        }
+        await SyncStore.EventuallyAsync(async () => (await App.LockOwnerAsync())?.Pid == replica.Pid, TimeSpan.FromSeconds(30), pollMs: 100);
+        Assert.True((await App.LockOwnerAsync())?.Pid == replica.Pid, "the new replica did not get the lock while the others were paused");
+        return paused;
+    }
+
+    public static void Resume(IEnumerable<int> pids)
+    {
+        foreach (var pid in pids)
+        {
+            Signals.Send(pid, SIGCONT);
+        }
+    }
+
     /// <summary>The lock's current holder; fails if nobody takes it within the lock's lifetime and a little.</summary>
     public async Task<LockOwner> HolderAsync()
     {

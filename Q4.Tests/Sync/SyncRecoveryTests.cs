@@ -146,6 +146,38 @@ public sealed class SyncRecoveryTests(SyncChaosGraph chaos) : IClassFixture<Sync
         SyncChaosGraph.Dispose(bidders);
     }
 
+    [Fact]
+    public async Task Dead_letters_stay_capped_however_many_poison_entries_arrive()
+    {
+        const int limit = 100, flood = 2_000;
+        var paused = await chaos.MakeHolderWithAsync(new Dictionary<string, string> { ["Sync__DeadLetterLimit"] = limit.ToString() });
+        try
+        {
+            // Entries that cannot be persisted (no bid fields at all), many more than the cap.
+            var last = await App.RedisAsync(async redis =>
+            {
+                var batch = redis.CreateBatch();
+                var adds = Enumerable.Range(0, flood).Select(i => batch.StreamAddAsync(SyncStore.BidStream, "poison", i)).ToList();
+                batch.Execute();
+                await Task.WhenAll(adds);
+                return adds[^1].Result.ToString();
+            });
+            await SyncStore.EventuallyAsync(async () => await DeadLetteredAsync(last), TimeSpan.FromSeconds(60));
+            Assert.True(await DeadLetteredAsync(last), $"the last poison entry {last} never reached the dead letters");
+            var length = await App.RedisAsync(redis => redis.StreamLengthAsync(SyncStore.DeadLetterStream));
+            Log($"{flood} poison entries; {length} dead letters kept with a limit of {limit}");
+            // Trimmed with MAXLEN ~: Redis drops whole nodes of up to 100 entries, so up to one node more stays.
+            Assert.InRange(length, limit, limit + 100);
+        }
+        finally
+        {
+            SyncChaosGraph.Resume(paused);
+        }
+    }
+
+    private Task<bool> DeadLetteredAsync(string id) => App.RedisAsync(async redis =>
+        (await redis.StreamRangeAsync(SyncStore.DeadLetterStream, "-", "+", 1, Order.Descending)) is [var newest] && newest["id"] == id);
+
     private Task<ConnectionMultiplexer> ConnectAsync() =>
         ConnectionMultiplexer.ConnectAsync(App.GetConnectionString("redis") + ",allowAdmin=true");
 
