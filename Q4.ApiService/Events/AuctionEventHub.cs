@@ -149,7 +149,7 @@ public sealed class AuctionEventHub(IConnectionMultiplexer redis, IOptions<Event
 
     private void Deliver(Watcher watcher, AuctionEvent auctionEvent)
     {
-        if (!watcher.Queue.Writer.TryWrite(auctionEvent))
+        if (!watcher.Queue.Writer.TryWrite(auctionEvent) && !watcher.Queue.Reader.Completion.IsCompleted)
         {
             logger.LogInformation("Dropped a client of auction {AuctionId}: it fell {Capacity} events behind.",
                 watcher.AuctionId, options.Value.ClientQueueCapacity);
