@@ -6,8 +6,8 @@ namespace Q4.Tests.Hosting;
 public static class Leftovers
 {
     /// <summary>
-    /// Stores run in, or get on their command line, a folder inside the state folder (redis-server rewrites its
-    /// command line, so the working folder counts too); projects get the AppHost's pid in their environment.
+    /// Stores run in, or get on their command line, a folder inside the state folder (PostgreSQL's backends rewrite
+    /// their command line, so the working folder counts too); projects get the AppHost's pid in their environment.
     /// Anything alive with one of these belongs to that AppHost.
     /// </summary>
     public static IReadOnlyList<int> Of(AppHostProcess app) =>

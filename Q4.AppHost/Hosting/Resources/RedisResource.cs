@@ -35,6 +35,9 @@ public sealed class RedisResource(string name) : StoreResource(name), IResourceW
             $"requirepass {_password}",
             "daemonize no",
             "logfile \"\"",
+            // Redis would otherwise overwrite its command line and environment in memory with a title, and /proc
+            // would no longer say how it was started (tests read them there to start it again).
+            "set-proc-title no",
         ], cancellationToken);
         File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite);
 
