@@ -122,9 +122,11 @@ public sealed class PostgresServerResource(string name) : StoreResource(name), I
 
     /// <summary>Runs in the folder above the cluster: the server user may enter it even when it may not enter .q4/.</summary>
     private static ProcessSpec AsServerUser(string program, string[] arguments, string dataDirectory) =>
-        (Signals.IsRoot
-            ? new ProcessSpec("setpriv", ["--reuid", SystemUser, "--regid", SystemUser, "--init-groups", program, .. arguments])
-            : new ProcessSpec(program, arguments)) with { WorkingDirectory = Path.GetDirectoryName(dataDirectory) };
+        new(program, arguments)
+        {
+            User = Signals.IsRoot ? SystemUser : null,
+            WorkingDirectory = Path.GetDirectoryName(dataDirectory),
+        };
 
     private static async Task ChownAsync(string path)
     {
