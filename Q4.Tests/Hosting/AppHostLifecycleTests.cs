@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Q4.Hosting;
@@ -95,27 +96,50 @@ public sealed class AppHostLifecycleTests(GraphFixture graph)
         // The services keep connections open, so PostgreSQL has backends as well as its own helper processes.
         var backends = ProcFs.ChildrenOf(postmaster);
         Assert.Contains(backends, pid => ProcFs.CommandLine(pid).Contains("q4db", StringComparison.Ordinal));
-        // A pid with its start time names one process for good, even if the pid is given to another one later.
-        var children = first.ChildPids.Concat(backends).Select(pid => (Pid: pid, Started: Signals.StartTimeOf(pid))).ToList();
+        var stores = Identify(new[] { "redis", "postgres", "storage" }.SelectMany(first.GetPids).Concat(backends));
+        var services = Identify(new[] { "identity", "apiservice", "syncservice", "frontend" }.SelectMany(first.GetPids));
 
         await first.KillAsync();
+        var killed = Stopwatch.GetTimestamp();
 
-        var leftovers = await Leftovers.AfterSettlingAsync(first, TimeSpan.FromSeconds(5));
-        var survivors = children.Where(child => Signals.IsAlive(child.Pid) && Signals.StartTimeOf(child.Pid) == child.Started)
-            .Select(child => child.Pid).Union(leftovers).ToList();
-        var described = survivors.Select(pid => $"{pid} {ProcFs.CommandLine(pid)}").ToList();
-        foreach (var pid in survivors)
+        // Stores stop at once. Services stop cleanly, and may first wait for a store that went with them until their
+        // client gives up (Redis's 5 s timeout), so they get longer.
+        var storesLeft = await SurvivorsAsync(stores, killed, TimeSpan.FromSeconds(5));
+        var servicesLeft = await SurvivorsAsync(services, killed, TimeSpan.FromSeconds(15));
+        var leftovers = Leftovers.Of(first);
+        var described = storesLeft.Concat(servicesLeft).Union(leftovers).Select(pid => $"{pid} {ProcFs.CommandLine(pid)}").ToList();
+        foreach (var pid in storesLeft.Concat(servicesLeft).Union(leftovers))
         {
             // A failure must not leave them running either.
             Signals.Send(pid, Signals.SIGKILL);
         }
-        Assert.True(survivors.Count == 0, $"{survivors.Count} of the AppHost's processes outlived it by 5 s: {string.Join("; ", described)}");
+        Assert.True(described.Count == 0,
+            $"{storesLeft.Count} store processes outlived the AppHost by 5 s, {servicesLeft.Count} services by 15 s, " +
+            $"{leftovers.Count} of its processes in all: {string.Join("; ", described)}");
 
         // What the children did when their parent died left the stores fit to start again.
         await using var second = Q4AppHostFactory.Launch(first.StateDirectory, ownsStateDirectory: true);
         await second.WaitUntilReadyAsync(TimeSpan.FromMinutes(3), Cancellation);
         using var client = second.CreateHttpClient("apiservice");
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health", Cancellation)).StatusCode);
+    }
+
+    /// <summary>Pids with their start times: together they name one process for good, even once the pid is reused.</summary>
+    private static List<(int Pid, string? Started)> Identify(IEnumerable<int> pids) =>
+        pids.Select(pid => (pid, Signals.StartTimeOf(pid))).ToList();
+
+    /// <summary>Which of <paramref name="processes"/> still run <paramref name="within"/> after <paramref name="since"/>.</summary>
+    private static async Task<List<int>> SurvivorsAsync(List<(int Pid, string? Started)> processes, long since, TimeSpan within)
+    {
+        while (true)
+        {
+            var alive = processes.Where(p => Signals.IsAlive(p.Pid) && Signals.StartTimeOf(p.Pid) == p.Started).Select(p => p.Pid).ToList();
+            if (alive.Count == 0 || Stopwatch.GetElapsedTime(since) > within)
+            {
+                return alive;
+            }
+            await Task.Delay(100, Cancellation);
+        }
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout)
