@@ -45,7 +45,7 @@ internal sealed class ChildProcess(string name, ProcessSpec spec, RunContext con
 
     public void Start()
     {
-        _logFile = new StreamWriter(new FileStream(LogPath, FileMode.Append, FileAccess.Write, FileShare.Read)) { AutoFlush = true };
+        _logFile = new StreamWriter(OwnerOnly.Open(LogPath, FileMode.Append, FileAccess.Write, FileShare.Read)) { AutoFlush = true };
         _logFile.WriteLine($"==== {DateTimeOffset.Now:O} {spec.FileName} {string.Join(' ', spec.Arguments)}");
 
         var startInfo = new ProcessStartInfo("setsid")

@@ -31,7 +31,7 @@ public sealed class RedisResource(string name) : StoreResource(name), IResourceW
         }
         // A config file keeps the password off the command line, where `ps` would show it.
         var config = Path.Combine(dataDirectory, "redis.conf");
-        await File.WriteAllLinesAsync(config,
+        OwnerOnly.WriteAllText(config, string.Join('\n',
         [
             $"port {Port}",
             "bind 127.0.0.1",
@@ -46,8 +46,7 @@ public sealed class RedisResource(string name) : StoreResource(name), IResourceW
             // Redis would otherwise overwrite its command line and environment in memory with a title, and /proc
             // would no longer say how it was started (tests read them there to start it again).
             "set-proc-title no",
-        ], cancellationToken);
-        File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        ]) + "\n");
 
         StartServer(context, new ProcessSpec(context.Tools.PathOf(Tools.RedisServer), [config]));
 
