@@ -49,18 +49,11 @@ sampler=$!
 load "$DURATION" synced
 kill "$sampler"; wait "$sampler" 2>/dev/null || true
 
-# The same script, straight to Redis: every call a first bid on a fresh auction, so each one is accepted and
-# does all of the accepted path's writes (state, global stream, event stream, publish).
 echo "bench: raw EVALSHA of bid.lua for comparison"
-sha=$(rcli SCRIPT LOAD "$(cat Q4.ApiService/Bidding/bid.lua)")
-redis-benchmark -h "$redis_host" -p "$redis_port" -a "$redis_password" -n 300000 -c 50 -r 1000000000 --csv \
-  EVALSHA "$sha" 4 "q4:bench:a:__rand_int__" q4:bench:bids "q4:bench:a:__rand_int__:events" q4:bench:ends \
-  00000000-0000-0000-0000-000000000001 00000000-0000-0000-0000-000000000002 bench 100 "" 120000 1000 86400 q4:bench:events \
-  0 99999999999999 100 10 100 "" 0 "" >"$work/raw.csv"
+raw_bid_lua "$work/raw.csv" -h "$redis_host" -p "$redis_port" -a "$redis_password"
 raw=$(tail -1 "$work/raw.csv" | cut -d, -f2 | tr -d '"')
 raw_p50=$(tail -1 "$work/raw.csv" | cut -d, -f5 | tr -d '"')
 raw_p99=$(tail -1 "$work/raw.csv" | cut -d, -f7 | tr -d '"')
-rcli EVAL "for _, k in ipairs(redis.call('KEYS', 'q4:bench:*')) do redis.call('UNLINK', k) end" 0 >/dev/null
 
 lag_p() { sort -n "$work/lag.txt" | awk -v q="$1" '{a[NR]=$1} END{i=int(NR*q); if(i<1)i=1; print a[i]}'; }
 sum() { awk -v f="$2" '/^accepted /{for(i=1;i<=NF;i++) if($i==f) s+=$(i+1)} END{printf "%.0f", s}' "$work/$1"-*.txt; }

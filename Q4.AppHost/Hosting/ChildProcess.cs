@@ -11,11 +11,16 @@ internal sealed record ProcessSpec(string FileName, IReadOnlyList<string> Argume
 
     /// <summary>The signal that asks the process to finish its work and exit.</summary>
     public int StopSignal { get; init; } = Signals.SIGTERM;
+
+    /// <summary>The system user to run as (the AppHost must be root); null: the AppHost's own user.</summary>
+    public string? User { get; init; }
 }
 
 /// <summary>
 /// One running process of a resource. It runs in a session of its own so that Ctrl+C in the terminal reaches
-/// only the AppHost, which then stops the graph in order. Its output goes to its log file and the console.
+/// only the AppHost, which then stops the graph in order. It gets its stop signal as soon as the AppHost is gone,
+/// however the AppHost ended (a parent-death signal; SIGKILL cannot be caught). Its output goes to its log file
+/// and the console.
 /// </summary>
 internal sealed class ChildProcess(string name, ProcessSpec spec, RunContext context)
 {
@@ -40,7 +45,7 @@ internal sealed class ChildProcess(string name, ProcessSpec spec, RunContext con
 
     public void Start()
     {
-        _logFile = new StreamWriter(new FileStream(LogPath, FileMode.Append, FileAccess.Write, FileShare.Read)) { AutoFlush = true };
+        _logFile = new StreamWriter(OwnerOnly.Open(LogPath, FileMode.Append, FileAccess.Write, FileShare.Read)) { AutoFlush = true };
         _logFile.WriteLine($"==== {DateTimeOffset.Now:O} {spec.FileName} {string.Join(' ', spec.Arguments)}");
 
         var startInfo = new ProcessStartInfo("setsid")
@@ -51,6 +56,18 @@ internal sealed class ChildProcess(string name, ProcessSpec spec, RunContext con
             UseShellExecute = false,
             WorkingDirectory = spec.WorkingDirectory ?? context.State.Root,
         };
+        // setsid and setpriv each replace themselves with the next program, so the pid stays the server's.
+        // setpriv sets the parent-death signal after switching user, which would clear it.
+        startInfo.ArgumentList.Add("setpriv");
+        if (spec.User is { } user)
+        {
+            foreach (var argument in (string[])["--reuid", user, "--regid", user, "--init-groups"])
+            {
+                startInfo.ArgumentList.Add(argument);
+            }
+        }
+        startInfo.ArgumentList.Add("--pdeathsig");
+        startInfo.ArgumentList.Add(Signals.NameOf(spec.StopSignal));
         startInfo.ArgumentList.Add(spec.FileName);
         foreach (var argument in spec.Arguments)
         {
@@ -67,7 +84,7 @@ internal sealed class ChildProcess(string name, ProcessSpec spec, RunContext con
         process.Exited += (_, _) => OnExited(process);
         try
         {
-            process.Start();
+            ProcessLauncher.Start(process);
         }
         catch (Exception e)
         {

@@ -27,6 +27,7 @@ public sealed class DistributedApplication
     /// <summary>Starts every resource in dependency order and runs until Ctrl+C, SIGTERM or a failed start.</summary>
     public async Task RunAsync()
     {
+        OwnerOnly.ApplyToProcess();
         var options = _host.Configuration.GetSection(AppHostOptions.Section).Get<AppHostOptions>() ?? new();
         var root = DistributedApplicationBuilder.RepositoryRoot;
         var state = new StateDirectory(

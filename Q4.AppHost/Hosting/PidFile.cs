@@ -72,7 +72,7 @@ internal sealed class PidFile(string path)
     {
         // Recreated if someone deleted the state folder under a running AppHost: the record is what lets the
         // next run clean up, and failing here (on a process-exit callback) would take the AppHost down.
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        File.WriteAllText(path, JsonSerializer.Serialize(entries));
+        OwnerOnly.CreateDirectory(Path.GetDirectoryName(path)!);
+        OwnerOnly.WriteAllText(path, JsonSerializer.Serialize(entries));
     }
 }

@@ -8,6 +8,15 @@ internal static partial class Signals
     public const int SIGKILL = 9;
     public const int SIGTERM = 15;
 
+    /// <summary>The name setpriv and kill know a signal by.</summary>
+    public static string NameOf(int signal) => signal switch
+    {
+        SIGINT => "INT",
+        SIGKILL => "KILL",
+        SIGTERM => "TERM",
+        _ => throw new ArgumentOutOfRangeException(nameof(signal), signal, "not a signal the AppHost sends"),
+    };
+
     /// <summary>Sends a signal; false when the process no longer exists.</summary>
     public static bool Send(int pid, int signal) => kill(pid, signal) == 0;
 

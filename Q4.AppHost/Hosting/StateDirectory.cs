@@ -17,8 +17,8 @@ internal sealed class StateDirectory
     {
         Root = Path.GetFullPath(root);
         ToolsDirectory = Path.GetFullPath(tools);
-        Directory.CreateDirectory(LogsDirectory);
-        Directory.CreateDirectory(DataDirectory);
+        OwnerOnly.CreateDirectory(LogsDirectory);
+        OwnerOnly.CreateDirectory(DataDirectory);
         Pids = new PidFile(Path.Combine(Root, "pids.json"));
     }
 
@@ -40,7 +40,7 @@ internal sealed class StateDirectory
         var path = Path.Combine(Root, "apphost.lock");
         try
         {
-            _lock = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            _lock = OwnerOnly.Open(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
         catch (IOException)
         {
@@ -49,7 +49,7 @@ internal sealed class StateDirectory
                 $"Another Q4 AppHost (pid {owner}) is already running with state in {Root}. " +
                 $"Stop it first (Ctrl+C in its terminal, or `kill {owner}`), or give this one its own `--state-dir`.");
         }
-        File.WriteAllText(path + ".pid", Environment.ProcessId.ToString());
+        OwnerOnly.WriteAllText(path + ".pid", Environment.ProcessId.ToString());
     }
 
     public void Unlock()
@@ -69,19 +69,15 @@ internal sealed class StateDirectory
         {
             value = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
             secrets[name] = value;
-            File.WriteAllText(path, JsonSerializer.Serialize(secrets, Json));
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            OwnerOnly.WriteAllText(path, JsonSerializer.Serialize(secrets, Json));
         }
         return value;
     }
 
     public void WriteEndpoints(EndpointsFile endpoints)
     {
-        var temporary = EndpointsPath + ".tmp";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(endpoints.Resources, Json));
         // It holds the stores' passwords.
-        File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        File.Move(temporary, EndpointsPath, overwrite: true);
+        OwnerOnly.WriteAllText(EndpointsPath, JsonSerializer.Serialize(endpoints.Resources, Json));
     }
 
     public void DeleteEndpoints()

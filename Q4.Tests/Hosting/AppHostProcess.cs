@@ -28,6 +28,13 @@ public sealed class AppHostProcess : IAsyncDisposable
 
     public int Pid { get; }
 
+    /// <summary>
+    /// The folder of PostgreSQL's cluster when it cannot live in the state folder: as root, the postgres user may not
+    /// enter a state folder that is its owner's alone.
+    /// </summary>
+    public string OutsideDataDirectory =>
+        Path.GetDirectoryName(PostgresServerResource.OutsideDataDirectory(Path.Combine(StateDirectory, "data", "postgres")))!;
+
     public bool HasExited => _process.HasExited;
 
     public string Output
@@ -126,10 +133,19 @@ public sealed class AppHostProcess : IAsyncDisposable
         finally
         {
             _process.Dispose();
-            if (_ownsStateDirectory && Directory.Exists(StateDirectory))
+            if (_ownsStateDirectory)
             {
-                Directory.Delete(StateDirectory, recursive: true);
+                DeleteIfExists(StateDirectory);
+                DeleteIfExists(OutsideDataDirectory);
             }
+        }
+    }
+
+    private static void DeleteIfExists(string directory)
+    {
+        if (Directory.Exists(directory))
+        {
+            Directory.Delete(directory, recursive: true);
         }
     }
 

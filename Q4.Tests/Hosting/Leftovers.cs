@@ -6,8 +6,9 @@ namespace Q4.Tests.Hosting;
 public static class Leftovers
 {
     /// <summary>
-    /// Stores run in, or get on their command line, a folder inside the state folder (PostgreSQL's backends rewrite
-    /// their command line, so the working folder counts too); projects get the AppHost's pid in their environment.
+    /// Stores run in, or get on their command line, a folder inside the state folder or PostgreSQL's folder outside it
+    /// (PostgreSQL's backends rewrite their command line, so the working folder counts too); projects get the
+    /// AppHost's pid in their environment.
     /// Anything alive with one of these belongs to that AppHost.
     /// </summary>
     public static IReadOnlyList<int> Of(AppHostProcess app) =>
@@ -36,9 +37,12 @@ public static class Leftovers
         {
             var commandLine = File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
             var workingDirectory = new DirectoryInfo($"/proc/{pid}/cwd").LinkTarget ?? "";
-            if (commandLine.Contains(app.StateDirectory) || workingDirectory.StartsWith(app.StateDirectory, StringComparison.Ordinal))
+            foreach (var folder in (string[])[app.StateDirectory, app.OutsideDataDirectory])
             {
-                return true;
+                if (commandLine.Contains(folder) || workingDirectory.StartsWith(folder, StringComparison.Ordinal))
+                {
+                    return true;
+                }
             }
             var environment = Encoding.UTF8.GetString(File.ReadAllBytes($"/proc/{pid}/environ")).Split('\0');
             return environment.Contains($"Hosting__ParentProcessId={app.Pid}");

@@ -13,6 +13,9 @@ public sealed class PostgresServerResource(string name) : StoreResource(name), I
 {
     private const string SystemUser = "postgres";
 
+    /// <summary>Where clusters live that the server user could not reach in the state folder.</summary>
+    private const string OutsideRoot = "/var/lib/q4";
+
     private string _password = "";
 
     public string ConnectionString => $"Host=127.0.0.1;Port={Port};Username=postgres;Password={_password}";
@@ -68,12 +71,19 @@ public sealed class PostgresServerResource(string name) : StoreResource(name), I
         }
 
         context.Log.Info($"{Name}: creating a new cluster in {dataDirectory}...");
-        Directory.CreateDirectory(dataDirectory);
-        var passwordFile = Path.Combine(Path.GetDirectoryName(dataDirectory)!, $".{Name}-initdb-password");
-        await File.WriteAllTextAsync(passwordFile, _password, cancellationToken);
+        OwnerOnly.CreateDirectory(dataDirectory);
+        var parent = Path.GetDirectoryName(dataDirectory)!;
+        var passwordFile = Path.Combine(parent, $".{Name}-initdb-password");
+        OwnerOnly.WriteAllText(passwordFile, _password);
         try
         {
-            if (Signals.IsRoot)
+            if (Signals.IsRoot && parent.StartsWith(OutsideRoot + "/", StringComparison.Ordinal))
+            {
+                // The server user may pass through the shared folder, without listing it, into a folder of its own.
+                File.SetUnixFileMode(OutsideRoot, OwnerOnly.FolderPermissions | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+                await ChownAsync(parent);
+            }
+            else if (Signals.IsRoot)
             {
                 await ChownAsync(dataDirectory);
                 await ChownAsync(passwordFile);
@@ -97,7 +107,8 @@ public sealed class PostgresServerResource(string name) : StoreResource(name), I
 
     /// <summary>
     /// Normally <c>.q4/data/&lt;name&gt;</c>. As root, the postgres user must be able to reach that folder; when a
-    /// parent folder is closed to it (a checkout under /root), the cluster lives under /var/lib/q4 instead.
+    /// parent folder is closed to it (the state folder is its owner's alone, or a checkout under /root), the cluster
+    /// lives under /var/lib/q4 instead.
     /// </summary>
     private string DataDirectoryFor(RunContext context)
     {
@@ -106,10 +117,16 @@ public sealed class PostgresServerResource(string name) : StoreResource(name), I
         {
             return preferred;
         }
+        var outside = OutsideDataDirectory(preferred);
+        context.Log.Info($"{Name}: the postgres user cannot reach {preferred}; keeping the cluster in {outside}.");
+        return outside;
+    }
+
+    /// <summary>The cluster's folder outside the state folder: <c>/var/lib/q4/&lt;hash of the preferred one&gt;/&lt;name&gt;</c>.</summary>
+    internal static string OutsideDataDirectory(string preferred)
+    {
         var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(preferred)))[..12];
-        var fallback = Path.Combine("/var/lib/q4", key, Name);
-        context.Log.Info($"{Name}: the postgres user cannot reach {preferred}; keeping the cluster in {fallback}.");
-        return fallback;
+        return Path.Combine(OutsideRoot, key, Path.GetFileName(preferred));
     }
 
     private static bool ReachableByServerUser(string directory)
@@ -122,9 +139,11 @@ public sealed class PostgresServerResource(string name) : StoreResource(name), I
 
     /// <summary>Runs in the folder above the cluster: the server user may enter it even when it may not enter .q4/.</summary>
     private static ProcessSpec AsServerUser(string program, string[] arguments, string dataDirectory) =>
-        (Signals.IsRoot
-            ? new ProcessSpec("setpriv", ["--reuid", SystemUser, "--regid", SystemUser, "--init-groups", program, .. arguments])
-            : new ProcessSpec(program, arguments)) with { WorkingDirectory = Path.GetDirectoryName(dataDirectory) };
+        new(program, arguments)
+        {
+            User = Signals.IsRoot ? SystemUser : null,
+            WorkingDirectory = Path.GetDirectoryName(dataDirectory),
+        };
 
     private static async Task ChownAsync(string path)
     {

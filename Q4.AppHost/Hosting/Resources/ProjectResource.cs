@@ -113,7 +113,7 @@ public sealed class ProjectResource(string name, IProjectMetadata project) : Res
         foreach (var variable in DataDirectoryVariables)
         {
             // Kept between runs like the stores' data; every replica gets the same folder.
-            environment[variable] = Directory.CreateDirectory(Path.Combine(context.State.DataDirectory, Name)).FullName;
+            environment[variable] = OwnerOnly.CreateDirectory(Path.Combine(context.State.DataDirectory, Name)).FullName;
         }
         foreach (var (key, value) in Environment)
         {

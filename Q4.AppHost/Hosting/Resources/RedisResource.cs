@@ -7,6 +7,9 @@ public sealed class RedisResource(string name) : StoreResource(name), IResourceW
 {
     private string _password = "";
 
+    /// <summary>When Redis forces its append-only file to disk; see <see cref="RedisBuilderExtensions.WithAppendFsync"/>.</summary>
+    internal AppendFsync AppendFsync { get; set; } = AppendFsync.Always;
+
     public string ConnectionString => $"127.0.0.1:{Port},password={_password}";
 
     internal override IReadOnlyList<string> Urls => [$"redis://127.0.0.1:{Port}"];
@@ -22,15 +25,20 @@ public sealed class RedisResource(string name) : StoreResource(name), IResourceW
     internal override async Task StartAsync(RunContext context, CancellationToken cancellationToken)
     {
         var dataDirectory = DataDirectoryIn(context);
+        if (AppendFsync == AppendFsync.EverySec)
+        {
+            context.Log.Info($"{Name}: appendfsync everysec: a crash may lose the last second or two of answered writes.");
+        }
         // A config file keeps the password off the command line, where `ps` would show it.
         var config = Path.Combine(dataDirectory, "redis.conf");
-        await File.WriteAllLinesAsync(config,
+        OwnerOnly.WriteAllText(config, string.Join('\n',
         [
             $"port {Port}",
             "bind 127.0.0.1",
             $"dir {dataDirectory}",
             "appendonly yes",
-            "appendfsync everysec",
+            // A write is answered only once it is on disk, so a bid answered 201 survives a crash of the machine.
+            $"appendfsync {(AppendFsync == AppendFsync.EverySec ? "everysec" : "always")}",
             "save \"\"",
             $"requirepass {_password}",
             "daemonize no",
@@ -38,8 +46,7 @@ public sealed class RedisResource(string name) : StoreResource(name), IResourceW
             // Redis would otherwise overwrite its command line and environment in memory with a title, and /proc
             // would no longer say how it was started (tests read them there to start it again).
             "set-proc-title no",
-        ], cancellationToken);
-        File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        ]) + "\n");
 
         StartServer(context, new ProcessSpec(context.Tools.PathOf(Tools.RedisServer), [config]));
 
@@ -53,5 +60,32 @@ public sealed class RedisResource(string name) : StoreResource(name), IResourceW
             await connection.GetDatabase().PingAsync();
             return true;
         }, cancellationToken);
+    }
+}
+
+/// <summary>When Redis forces its append-only file to disk (its <c>appendfsync</c> setting).</summary>
+public enum AppendFsync
+{
+    /// <summary>Before a write is answered: what was answered is on disk. The default.</summary>
+    Always,
+
+    /// <summary>
+    /// Once a second, in the background: a crash may lose the last second or two of answered writes. Usually they
+    /// are already with the operating system and only a crash of the machine loses them, but while a slow disk is
+    /// still syncing, Redis holds new writes back for up to two seconds, and then a crash of Redis alone loses them.
+    /// </summary>
+    EverySec,
+}
+
+public static class RedisBuilderExtensions
+{
+    /// <summary>
+    /// Chooses when Redis forces its append-only file to disk. <see cref="AppendFsync.Always"/> (the default) keeps
+    /// every answered bid; <see cref="AppendFsync.EverySec"/> is faster and may lose the last second or two of them.
+    /// </summary>
+    public static ResourceBuilder<RedisResource> WithAppendFsync(this ResourceBuilder<RedisResource> builder, AppendFsync appendFsync)
+    {
+        builder.Resource.AppendFsync = appendFsync;
+        return builder;
     }
 }

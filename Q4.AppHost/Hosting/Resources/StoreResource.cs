@@ -15,7 +15,7 @@ public abstract class StoreResource(string name) : Resource(name)
 
     /// <summary><c>.q4/data/&lt;name&gt;</c>: kept between runs.</summary>
     private protected string DataDirectoryIn(RunContext context) =>
-        Directory.CreateDirectory(Path.Combine(context.State.DataDirectory, Name)).FullName;
+        OwnerOnly.CreateDirectory(Path.Combine(context.State.DataDirectory, Name)).FullName;
 
     private protected void StartServer(RunContext context, ProcessSpec spec)
     {
