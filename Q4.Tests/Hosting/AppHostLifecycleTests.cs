@@ -89,6 +89,20 @@ public sealed class AppHostLifecycleTests(GraphFixture graph)
     }
 
     [Fact]
+    public async Task A_service_that_ends_by_itself_with_code_0_is_reported_loudly_too()
+    {
+        await using var app = await Q4AppHostFactory.StartAsync(Cancellation);
+        var victim = app.GetPids("syncservice")[1];
+
+        // Asked by someone other than the AppHost, it stops cleanly, with code 0: still nothing the AppHost expected.
+        Signals.Send(victim, Signals.SIGTERM);
+
+        await WaitUntilAsync(() => app.Output.Contains($"syncservice-1 (pid {victim}) exited unexpectedly with code 0"), TimeSpan.FromSeconds(30));
+        using var client = app.CreateHttpClient("apiservice");
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health", Cancellation)).StatusCode);
+    }
+
+    [Fact]
     public async Task After_the_apphost_is_killed_no_child_outlives_it_by_more_than_a_few_seconds()
     {
         await using var first = await Q4AppHostFactory.StartAsync(Cancellation);
