@@ -30,6 +30,7 @@ public static class Extensions
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
         builder.Services.AddHostedService<ParentProcessWatcher>();
+        builder.Services.AddHostedService<FailedBackgroundServiceExitCode>();
 
         builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http =>
