@@ -37,7 +37,8 @@ public sealed class RedisResource(string name) : StoreResource(name), IResourceW
             "bind 127.0.0.1",
             $"dir {dataDirectory}",
             "appendonly yes",
-            // A write is answered only once it is on disk, so a bid answered 201 survives a crash of the machine.
+            // always (the default): a write is answered only once it is on disk, so a bid answered 201 survives a
+            // crash of Redis or of the machine.
             $"appendfsync {(AppendFsync == AppendFsync.EverySec ? "everysec" : "always")}",
             "save \"\"",
             $"requirepass {_password}",
