@@ -91,14 +91,8 @@ public sealed class TrustedIssuersTests(GraphFixture graph)
         return ServiceProcess.StartAsync(new Projects.Q4_ApiService(), environment, Cancellation);
     }
 
-    private Dictionary<string, string> ApiEnvironment(string secondIssuer) => new()
-    {
-        ["ConnectionStrings__redis"] = App.GetConnectionString("redis"),
-        ["ConnectionStrings__q4db"] = App.GetConnectionString("q4db"),
-        ["ConnectionStrings__storage"] = App.GetConnectionString("storage"),
-        ["services__identity__http__0"] = App.GetUrls("identity")[0].TrimEnd('/'),
-        ["Identity__Issuers__0"] = secondIssuer,
-    };
+    private Dictionary<string, string> ApiEnvironment(string secondIssuer) =>
+        new(ServiceProcess.ApiEnvironment(App)) { ["Identity__Issuers__0"] = secondIssuer };
 
     private static async Task<HttpResponseMessage> GetAsync(ServiceProcess api, string token, string path)
     {
