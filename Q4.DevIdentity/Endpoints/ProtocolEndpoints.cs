@@ -38,8 +38,8 @@ public static class ProtocolEndpoints
     }
 
     /// <summary>
-    /// Signed in (cookie session): a code at once, so a second sign-in is seamless. Not signed in: the login page,
-    /// which comes back here afterwards with the same request.
+    /// Signed in (cookie session) recently enough for the request: a code at once, so a second sign-in is seamless.
+    /// Otherwise the login page, which comes back here afterwards with the same request.
     /// </summary>
     private static async Task<IResult> AuthorizeAsync(HttpContext context, RealmModel realm)
     {
@@ -47,16 +47,20 @@ public static class ProtocolEndpoints
         var client = realm.FindClient(request.ClientId)
             ?? throw new InvalidOperationException($"OpenIddict accepted client {request.ClientId}, which the realm does not have.");
 
-        var session = await context.AuthenticateAsync(CookieAuthenticationDefaults.AuthenticationScheme);
-        var user = realm.FindUserById(session.Principal?.FindFirstValue(LoginEndpoints.SubjectClaim));
-        if (user is not { Enabled: true })
+        var signedIn = await context.AuthenticateAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+        var user = realm.FindUserById(signedIn.Principal?.FindFirstValue(LoginEndpoints.SubjectClaim));
+        var session = LoginSession.Of(signedIn.Principal);
+        if (user is not { Enabled: true } || session is null || AsksForNewSignIn(request, session))
         {
             if (request.HasPromptValue(PromptValues.None))
             {
-                return Refuse(Errors.LoginRequired, "The user is not signed in.");
+                return Refuse(Errors.LoginRequired, "The user is not signed in, or not recently enough.");
             }
-            // Back to this endpoint with the same parameters (also when the request came as a POST form).
+            // Back to this endpoint with the same parameters (also when the request came as a POST form), except
+            // prompt and max_age: the sign-in about to happen is what they ask for, and keeping them would send the
+            // user to the login page again and again.
             var parameters = request.GetParameters()
+                .Where(p => p.Key is not (Parameters.Prompt or Parameters.MaxAge))
                 .Select(p => KeyValuePair.Create(p.Key, (string?)p.Value))
                 .Where(p => p.Value is not null);
             return Results.Challenge(
@@ -64,8 +68,16 @@ public static class ProtocolEndpoints
                 [CookieAuthenticationDefaults.AuthenticationScheme]);
         }
 
-        return Results.SignIn(RealmPrincipal.Create(user, client, request.GetScopes()), authenticationScheme: OpenIddictScheme);
+        return Results.SignIn(RealmPrincipal.Create(user, client, request.GetScopes(), session), authenticationScheme: OpenIddictScheme);
     }
+
+    /// <summary>
+    /// <c>prompt=login</c> asks for a new sign-in whatever the session; <c>max_age</c> for one no older than that many
+    /// seconds. The client checks the answer by the ID token's <c>auth_time</c>.
+    /// </summary>
+    private static bool AsksForNewSignIn(OpenIddictRequest request, LoginSession session) =>
+        request.HasPromptValue(PromptValues.Login) ||
+        request.MaxAge is { } maxAge && DateTimeOffset.UtcNow - session.AuthTime > TimeSpan.FromSeconds(maxAge);
 
     private static async Task<IResult> ExchangeAsync(HttpContext context, RealmModel realm)
     {
@@ -79,18 +91,21 @@ public static class ProtocolEndpoints
         if (request.IsPasswordGrantType())
         {
             // Keycloak's answer for a wrong username and for a wrong password alike.
+            // A sign-in of its own, as Keycloak's direct grant opens a session.
             return realm.CheckCredentials(request.Username, request.Password) is { } user
-                ? Results.SignIn(RealmPrincipal.Create(user, client, request.GetScopes()), authenticationScheme: OpenIddictScheme)
+                ? Results.SignIn(RealmPrincipal.Create(user, client, request.GetScopes(), LoginSession.StartNow()), authenticationScheme: OpenIddictScheme)
                 : Refuse(Errors.InvalidGrant, "Invalid user credentials");
         }
 
         if (request.IsAuthorizationCodeGrantType() || request.IsRefreshTokenGrantType())
         {
-            // OpenIddict has validated the code or refresh token; the user is read again from the realm.
+            // OpenIddict has validated the code or refresh token; the user is read again from the realm, and the
+            // session (when the user signed in) carries on unchanged.
             var granted = await context.AuthenticateAsync(OpenIddictScheme);
             var user = realm.FindUserById(granted.Principal?.GetClaim(Claims.Subject));
             return user is { Enabled: true }
-                ? Results.SignIn(RealmPrincipal.Create(user, client, granted.Principal!.GetScopes()), authenticationScheme: OpenIddictScheme)
+                ? Results.SignIn(RealmPrincipal.Create(user, client, granted.Principal!.GetScopes(), LoginSession.Of(granted.Principal)),
+                    authenticationScheme: OpenIddictScheme)
                 : Refuse(Errors.InvalidGrant, "User not found or disabled");
         }
 

@@ -43,6 +43,8 @@ public static class LoginEndpoints
         var identity = new ClaimsIdentity(CookieAuthenticationDefaults.AuthenticationScheme, ClaimTypes.Name, ClaimTypes.Role);
         identity.AddClaim(new Claim(SubjectClaim, user.Id));
         identity.AddClaim(new Claim(ClaimTypes.Name, user.Username));
+        // Every sign-in is a new session, so a client that asked for a fresh one (prompt=login, max_age) sees it.
+        LoginSession.StartNow().AddTo(identity);
         await context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity));
 
         return IsSafeReturnUrl(form.ReturnUrl)

@@ -1,4 +1,6 @@
 using System.Net;
+using System.Text.Json;
+using Microsoft.IdentityModel.JsonWebTokens;
 using Q4.Tests.Hosting;
 
 namespace Q4.Tests.Identity;
@@ -36,5 +38,103 @@ public sealed class DevIdentitySessionTests(GraphFixture graph) : IDisposable
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Null(response.Headers.Location);
         Assert.Contains("You are signed in", await response.Content.ReadAsStringAsync(Cancellation));
+    }
+
+    [Fact]
+    public async Task Prompt_login_asks_for_the_password_despite_the_session_and_the_id_token_says_when()
+    {
+        var first = await SignInAsync(_identity, "bob");
+        var firstAuthTime = AuthTimeOf(first.IdToken);
+        Assert.InRange(firstAuthTime, DateTimeOffset.UtcNow.AddSeconds(-30), DateTimeOffset.UtcNow.AddSeconds(1));
+        Assert.False(string.IsNullOrEmpty(first.IdToken.GetClaim("sid").Value));
+        await Task.Delay(TimeSpan.FromSeconds(1.1), Cancellation); // auth_time counts whole seconds
+
+        var pkce = IdentityClient.Pkce.Create();
+        using var again = await _identity.AuthorizeAsync(pkce, Cancellation, "again", extra: new Dictionary<string, string> { ["prompt"] = "login" });
+        var loginPage = AssertIsLoginPage(again);
+        var second = await CompleteLoginAsync(_identity, loginPage, "bob", pkce);
+
+        Assert.True(AuthTimeOf(second.IdToken) > firstAuthTime, "the ID token must say the user signed in again");
+        Assert.Equal(first.IdToken.Subject, second.IdToken.Subject);
+        // Every sign-in starts a session of its own.
+        Assert.NotEqual(first.IdToken.GetClaim("sid").Value, second.IdToken.GetClaim("sid").Value);
+    }
+
+    [Fact]
+    public async Task Max_age_asks_for_the_password_once_the_sign_in_is_older_and_refreshes_keep_auth_time_and_sid()
+    {
+        var first = await SignInAsync(_identity, "carol");
+        var authTime = AuthTimeOf(first.IdToken);
+        var sid = first.IdToken.GetClaim("sid").Value;
+        await Task.Delay(TimeSpan.FromSeconds(2.1), Cancellation);
+
+        // Recent enough: straight back to the client, and the ID token still says when carol signed in.
+        var recentPkce = IdentityClient.Pkce.Create();
+        using var recent = await _identity.AuthorizeAsync(recentPkce, Cancellation, "recent", extra: new Dictionary<string, string> { ["max_age"] = "600" });
+        Assert.Equal(HttpStatusCode.Found, recent.StatusCode);
+        Assert.Equal(IdentityClient.FrontendRedirectUri, recent.Headers.Location!.GetLeftPart(UriPartial.Path));
+        var (_, recentBody) = await _identity.RedeemCodeAsync(IdentityClient.QueryOf(recent.Headers.Location!)["code"], recentPkce.Verifier, Cancellation);
+        var recentIdToken = await _identity.ValidateAsync(recentBody.GetProperty("id_token").GetString()!, IdentityClient.FrontendClient, Cancellation);
+        Assert.Equal(authTime, AuthTimeOf(recentIdToken));
+        Assert.Equal(sid, recentIdToken.GetClaim("sid").Value);
+
+        // A refresh is no sign-in either.
+        var (refreshed, refreshedBody) = await _identity.TokenAsync(new Dictionary<string, string>
+        {
+            ["grant_type"] = "refresh_token",
+            ["client_id"] = IdentityClient.FrontendClient,
+            ["client_secret"] = IdentityClient.FrontendSecret,
+            ["refresh_token"] = first.Body.GetProperty("refresh_token").GetString()!,
+        }, Cancellation);
+        Assert.Equal(HttpStatusCode.OK, refreshed);
+        var refreshedIdToken = await _identity.ValidateAsync(refreshedBody.GetProperty("id_token").GetString()!, IdentityClient.FrontendClient, Cancellation);
+        Assert.Equal(authTime, AuthTimeOf(refreshedIdToken));
+        Assert.Equal(sid, refreshedIdToken.GetClaim("sid").Value);
+
+        // Older than max_age: the login form, and afterwards an auth_time within it.
+        var stalePkce = IdentityClient.Pkce.Create();
+        using var stale = await _identity.AuthorizeAsync(stalePkce, Cancellation, "stale", extra: new Dictionary<string, string> { ["max_age"] = "1" });
+        var loginPage = AssertIsLoginPage(stale);
+        var again = await CompleteLoginAsync(_identity, loginPage, "carol", stalePkce);
+        Assert.InRange(AuthTimeOf(again.IdToken), authTime.AddSeconds(2), DateTimeOffset.UtcNow.AddSeconds(1));
+    }
+
+    private sealed record SignedIn(JsonWebToken IdToken, string RawIdToken, JsonElement Body);
+
+    /// <summary>The whole code flow in <paramref name="browser"/>: login form, code, tokens.</summary>
+    private static async Task<SignedIn> SignInAsync(IdentityClient browser, string username)
+    {
+        var pkce = IdentityClient.Pkce.Create();
+        using var authorize = await browser.AuthorizeAsync(pkce, Cancellation);
+        return await CompleteLoginAsync(browser, AssertIsLoginPage(authorize), username, pkce);
+    }
+
+    /// <summary>Submits the login page, goes back to the authorization endpoint and redeems the code it answers with.</summary>
+    private static async Task<SignedIn> CompleteLoginAsync(IdentityClient browser, Uri loginPage, string username, IdentityClient.Pkce pkce)
+    {
+        using var login = await browser.SubmitLoginAsync(loginPage, username, Tokens.DevPassword, Cancellation);
+        Assert.Equal(HttpStatusCode.Found, login.StatusCode);
+        using var back = await browser.GetAsync(browser.Absolute(login.Headers.Location!).ToString(), Cancellation);
+        Assert.Equal(HttpStatusCode.Found, back.StatusCode);
+        // Straight to the client now: the login just done satisfies the request, so no second round.
+        Assert.Equal(IdentityClient.FrontendRedirectUri, back.Headers.Location!.GetLeftPart(UriPartial.Path));
+        var (status, body) = await browser.RedeemCodeAsync(IdentityClient.QueryOf(back.Headers.Location!)["code"], pkce.Verifier, Cancellation);
+        Assert.Equal(HttpStatusCode.OK, status);
+        var raw = body.GetProperty("id_token").GetString()!;
+        return new SignedIn(await browser.ValidateAsync(raw, IdentityClient.FrontendClient, Cancellation), raw, body);
+    }
+
+    private static Uri AssertIsLoginPage(HttpResponseMessage authorize)
+    {
+        Assert.Equal(HttpStatusCode.Found, authorize.StatusCode);
+        var location = authorize.Headers.Location!;
+        Assert.Contains("/login-actions/authenticate", location.ToString());
+        return location;
+    }
+
+    private static DateTimeOffset AuthTimeOf(JsonWebToken idToken)
+    {
+        Assert.True(idToken.TryGetPayloadValue<long>("auth_time", out var seconds), "the ID token has no auth_time");
+        return DateTimeOffset.FromUnixTimeSeconds(seconds);
     }
 }
