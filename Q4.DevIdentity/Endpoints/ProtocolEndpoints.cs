@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using OpenIddict.Abstractions;
@@ -142,9 +143,19 @@ public static class ProtocolEndpoints
         return Results.Json(claims.Where(c => c.Value is not null).ToDictionary());
     }
 
-    /// <summary>Ends the cookie session; then back to the client's post-logout URI when it gave one.</summary>
-    private static async Task<IResult> LogoutAsync(HttpContext context)
+    /// <summary>
+    /// Ends the cookie session; then back to the client's post-logout URI when it gave one. A link alone never ends
+    /// a session, since any site can send a browser one: it must name this session in <c>id_token_hint</c> (as a
+    /// client's own logout does), or else the user is asked, and only the page's form, posted with its antiforgery
+    /// token, ends it.
+    /// </summary>
+    private static async Task<IResult> LogoutAsync(HttpContext context, IAntiforgery antiforgery, RealmModel realm)
     {
+        var signedIn = await context.AuthenticateAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+        if (signedIn.Principal is { } principal && !await IsMeantForThisSessionAsync(context, antiforgery, principal))
+        {
+            return AskBeforeLogout(context, antiforgery, realm, principal);
+        }
         await context.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
         var request = context.GetOpenIddictServerRequest();
         if (string.IsNullOrEmpty(request?.PostLogoutRedirectUri))
@@ -152,6 +163,33 @@ public static class ProtocolEndpoints
             return Results.Content(LoginPage.SignedOut(), "text/html; charset=utf-8");
         }
         return Results.SignOut(authenticationSchemes: [OpenIddictScheme]);
+    }
+
+    private static async Task<bool> IsMeantForThisSessionAsync(HttpContext context, IAntiforgery antiforgery, ClaimsPrincipal signedIn)
+    {
+        if (HttpMethods.IsPost(context.Request.Method) && await antiforgery.IsRequestValidAsync(context))
+        {
+            return true;
+        }
+        // OpenIddict has checked the hint's signature and issuer; an old ID token of the same user from an earlier
+        // session names another sid and does not count either.
+        var hint = (await context.AuthenticateAsync(OpenIddictScheme)).Principal;
+        return hint?.GetClaim(Claims.Subject) is { } subject && subject == signedIn.FindFirstValue(LoginEndpoints.SubjectClaim) &&
+            (hint.GetClaim(LoginSession.IdClaim) is not { } sid || sid == LoginSession.Of(signedIn)?.Id);
+    }
+
+    /// <summary>The question, as a form that posts the same request back with an antiforgery token.</summary>
+    private static IResult AskBeforeLogout(HttpContext context, IAntiforgery antiforgery, RealmModel realm, ClaimsPrincipal signedIn)
+    {
+        var tokens = antiforgery.GetAndStoreTokens(context);
+        var request = context.GetOpenIddictServerRequest() ?? throw new InvalidOperationException("Not an OpenID Connect request.");
+        var fields = request.GetParameters()
+            .Where(p => p.Key != tokens.FormFieldName)
+            .Select(p => KeyValuePair.Create(p.Key, (string?)p.Value))
+            .Where(p => p.Value is not null)
+            .Append(KeyValuePair.Create(tokens.FormFieldName, tokens.RequestToken));
+        return LoginEndpoints.HtmlPage(context,
+            LoginPage.ConfirmLogout(realm, signedIn.Identity?.Name, context.Request.PathBase + "/" + Logout, fields));
     }
 
     private static IResult Refuse(string error, string description) =>

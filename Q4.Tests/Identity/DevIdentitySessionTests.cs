@@ -99,6 +99,66 @@ public sealed class DevIdentitySessionTests(GraphFixture graph) : IDisposable
         Assert.InRange(AuthTimeOf(again.IdToken), authTime.AddSeconds(2), DateTimeOffset.UtcNow.AddSeconds(1));
     }
 
+    [Fact]
+    public async Task A_bare_logout_link_asks_first_and_only_the_confirming_form_ends_the_session()
+    {
+        await SignInAsync(_identity, "alice");
+
+        using var asked = await _identity.GetAsync(_identity.Endpoint("logout") +
+            $"?client_id=q4-frontend&post_logout_redirect_uri={Uri.EscapeDataString(IdentityClient.FrontendPostLogoutUri)}&state=bye", Cancellation);
+        Assert.Equal(HttpStatusCode.OK, asked.StatusCode);
+        Assert.Null(asked.Headers.Location);
+        var form = IdentityClient.LoginForm.Parse(await asked.Content.ReadAsStringAsync(Cancellation));
+        Assert.True(await HasSessionAsync(_identity), "merely opening a logout link ended the session");
+
+        // Another site can make the browser post the same fields, but not with this page's antiforgery token.
+        var forgedFields = form.Fields.Where(field => field.Key is not "__RequestVerificationToken").ToDictionary();
+        using var forged = await _identity.PostFormAsync(form.Action, forgedFields, Cancellation);
+        Assert.NotEqual(HttpStatusCode.Found, forged.StatusCode);
+        Assert.True(await HasSessionAsync(_identity), "a post without the antiforgery token ended the session");
+
+        using var confirmed = await _identity.PostFormAsync(form.Action, form.Fields, Cancellation);
+        Assert.Equal(HttpStatusCode.Found, confirmed.StatusCode);
+        Assert.Equal(IdentityClient.FrontendPostLogoutUri, confirmed.Headers.Location!.GetLeftPart(UriPartial.Path));
+        Assert.Equal("bye", IdentityClient.QueryOf(confirmed.Headers.Location!)["state"]);
+        Assert.False(await HasSessionAsync(_identity), "the confirmed logout left the session");
+    }
+
+    [Fact]
+    public async Task A_logout_whose_id_token_hint_names_another_user_does_not_end_this_session()
+    {
+        using var alicesBrowser = new IdentityClient(graph.App);
+        var alice = await SignInAsync(alicesBrowser, "alice");
+        await SignInAsync(_identity, "bob");
+
+        using var logout = await _identity.GetAsync(LogoutUrl(alice.RawIdToken), Cancellation);
+
+        Assert.Equal(HttpStatusCode.OK, logout.StatusCode); // bob is asked instead
+        Assert.Null(logout.Headers.Location);
+        Assert.True(await HasSessionAsync(_identity), "a hint naming alice ended bob's session");
+        Assert.True(await HasSessionAsync(alicesBrowser), "a logout in bob's browser ended alice's session");
+    }
+
+    [Fact]
+    public async Task A_logout_whose_id_token_hint_comes_from_an_earlier_session_of_the_same_user_asks_first()
+    {
+        var earlier = await SignInAsync(_identity, "alice");
+        var pkce = IdentityClient.Pkce.Create();
+        using var again = await _identity.AuthorizeAsync(pkce, Cancellation, "again", extra: new Dictionary<string, string> { ["prompt"] = "login" });
+        var current = await CompleteLoginAsync(_identity, AssertIsLoginPage(again), "alice", pkce);
+
+        using var withEarlierHint = await _identity.GetAsync(LogoutUrl(earlier.RawIdToken), Cancellation);
+        Assert.Equal(HttpStatusCode.OK, withEarlierHint.StatusCode);
+        Assert.True(await HasSessionAsync(_identity), "an ID token of an earlier session ended the current one");
+
+        using var withCurrentHint = await _identity.GetAsync(LogoutUrl(current.RawIdToken), Cancellation);
+        Assert.Equal(HttpStatusCode.Found, withCurrentHint.StatusCode);
+        Assert.False(await HasSessionAsync(_identity), "the session's own ID token did not end it");
+    }
+
+    private string LogoutUrl(string idTokenHint) => _identity.Endpoint("logout") +
+        $"?id_token_hint={idTokenHint}&post_logout_redirect_uri={Uri.EscapeDataString(IdentityClient.FrontendPostLogoutUri)}&state=x";
+
     private sealed record SignedIn(JsonWebToken IdToken, string RawIdToken, JsonElement Body);
 
     /// <summary>The whole code flow in <paramref name="browser"/>: login form, code, tokens.</summary>
@@ -130,6 +190,14 @@ public sealed class DevIdentitySessionTests(GraphFixture graph) : IDisposable
         var location = authorize.Headers.Location!;
         Assert.Contains("/login-actions/authenticate", location.ToString());
         return location;
+    }
+
+    /// <summary>Whether the browser still has a session: an authorization request then needs no login.</summary>
+    private static async Task<bool> HasSessionAsync(IdentityClient browser)
+    {
+        using var authorize = await browser.AuthorizeAsync(IdentityClient.Pkce.Create(), Cancellation, "probe");
+        Assert.Equal(HttpStatusCode.Found, authorize.StatusCode);
+        return authorize.Headers.Location!.GetLeftPart(UriPartial.Path) == IdentityClient.FrontendRedirectUri;
     }
 
     private static DateTimeOffset AuthTimeOf(JsonWebToken idToken)
