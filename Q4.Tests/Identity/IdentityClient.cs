@@ -128,7 +128,13 @@ public sealed partial class IdentityClient : IDisposable
     {
         using var authorize = await AuthorizeAsync(pkce, ct, state);
         Assert.Equal(HttpStatusCode.Found, authorize.StatusCode);
-        using var login = await SubmitLoginAsync(Absolute(authorize.Headers.Location!), username, Tokens.DevPassword, ct);
+        return await LogInAsync(Absolute(authorize.Headers.Location!), username, ct);
+    }
+
+    /// <summary>Signs in on the login page and goes back to the authorization endpoint; returns where that sends the browser.</summary>
+    public async Task<Uri> LogInAsync(Uri loginPage, string username, CancellationToken ct)
+    {
+        using var login = await SubmitLoginAsync(loginPage, username, Tokens.DevPassword, ct);
         Assert.Equal(HttpStatusCode.Found, login.StatusCode);
         using var back = await _http.GetAsync(Absolute(login.Headers.Location!), ct);
         Assert.Equal(HttpStatusCode.Found, back.StatusCode);
