@@ -91,8 +91,8 @@ public static class ProtocolEndpoints
 
         if (request.IsPasswordGrantType())
         {
-            // Keycloak's answer for a wrong username and for a wrong password alike.
-            // A sign-in of its own, as Keycloak's direct grant opens a session.
+            // A sign-in of its own, as Keycloak's direct grant opens a session. Keycloak's answer for a wrong username
+            // and for a wrong password alike.
             return realm.CheckCredentials(request.Username, request.Password) is { } user
                 ? Results.SignIn(RealmPrincipal.Create(user, client, request.GetScopes(), LoginSession.StartNow()), authenticationScheme: OpenIddictScheme)
                 : Refuse(Errors.InvalidGrant, "Invalid user credentials");
