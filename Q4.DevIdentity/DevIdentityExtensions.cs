@@ -71,7 +71,8 @@ public static class DevIdentityExtensions
                 server.AllowAuthorizationCodeFlow().AllowPasswordFlow().AllowRefreshTokenFlow();
                 server.RegisterScopes(Scopes.Profile, Scopes.Email, Scopes.Roles, Scopes.OfflineAccess);
                 server.RegisterClaims(Claims.Subject, Claims.PreferredUsername, Claims.Name, Claims.GivenName,
-                    Claims.FamilyName, Claims.Email, Claims.EmailVerified, RealmPrincipal.RealmAccessClaim);
+                    Claims.FamilyName, Claims.Email, Claims.EmailVerified, RealmPrincipal.RealmAccessClaim,
+                    LoginSession.AuthTimeClaim, LoginSession.IdClaim);
 
                 // Only S256: "plain" PKCE protects nothing, and the realm asks for S256.
                 server.Configure(options => options.CodeChallengeMethods.Remove(CodeChallengeMethods.Plain));

@@ -18,7 +18,8 @@ public static class IdentityExtensions
 
     /// <summary>
     /// Bearer tokens from every trusted issuer, validated locally: each issuer's signing keys are fetched once
-    /// and cached, so no request calls the identity provider. Roles come from Keycloak's <c>realm_access.roles</c>.
+    /// and cached, so no request calls the identity provider. Roles come from Keycloak's <c>realm_access.roles</c>,
+    /// and only in tokens of an issuer that grants them (<see cref="IdentityOptions.GrantsRoles"/>).
     /// </summary>
     public static IHostApplicationBuilder AddQ4Identity(this IHostApplicationBuilder builder)
     {
@@ -40,6 +41,7 @@ public static class IdentityExtensions
         for (var i = 0; i < issuers.Length; i++)
         {
             var issuer = issuers[i];
+            var grantsRoles = options.GrantsRoles(issuer, builder.Configuration);
             authentication.AddJwtBearer(SchemePrefix + i, jwt =>
             {
                 jwt.Authority = issuer;
@@ -55,7 +57,7 @@ public static class IdentityExtensions
                     NameClaimType = "preferred_username",
                     RoleClaimType = RoleClaim,
                 };
-                jwt.Events = new JwtBearerEvents { OnTokenValidated = AddRealmRoles };
+                jwt.Events = new JwtBearerEvents { OnTokenValidated = context => SetRoles(context, grantsRoles) };
             });
         }
 
@@ -94,8 +96,12 @@ public static class IdentityExtensions
         }
     }
 
-    /// <summary>Keycloak puts roles in <c>realm_access: {"roles": [...]}</c>; ASP.NET Core wants one claim per role.</summary>
-    private static Task AddRealmRoles(TokenValidatedContext context)
+    /// <summary>
+    /// Keycloak puts roles in <c>realm_access: {"roles": [...]}</c>; ASP.NET Core wants one claim per role. Nothing
+    /// else in a token is a role: a claim that happens to be named like the role claim is dropped, and an issuer
+    /// that does not grant roles gives none.
+    /// </summary>
+    private static Task SetRoles(TokenValidatedContext context, bool grantsRoles)
     {
         var principal = context.Principal!;
         if (principal.FindFirst(JwtRegisteredClaimNames.Sub) is null)
@@ -103,7 +109,12 @@ public static class IdentityExtensions
             context.Fail("The token names no subject.");
             return Task.CompletedTask;
         }
-        if (principal.FindFirst("realm_access")?.Value is { Length: > 0 } realmAccess)
+        var identity = principal.Identities.First();
+        foreach (var claim in identity.FindAll(RoleClaim).ToList())
+        {
+            identity.RemoveClaim(claim);
+        }
+        if (grantsRoles && principal.FindFirst("realm_access")?.Value is { Length: > 0 } realmAccess)
         {
             try
             {
@@ -111,7 +122,6 @@ public static class IdentityExtensions
                 if (document.RootElement.ValueKind == JsonValueKind.Object &&
                     document.RootElement.TryGetProperty("roles", out var roles) && roles.ValueKind == JsonValueKind.Array)
                 {
-                    var identity = principal.Identities.First();
                     foreach (var role in roles.EnumerateArray().Where(r => r.ValueKind == JsonValueKind.String))
                     {
                         identity.AddClaim(new Claim(RoleClaim, role.GetString()!));

@@ -21,7 +21,7 @@ internal sealed class UserChangeListener(IConnectionMultiplexer redis, UserDirec
 
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
     {
-        logger.LogWarning("Redis connection restored; user changes may have been missed, so every cached user is dropped.");
-        _ = directory.ForgetAllAsync().AsTask();
+        logger.LogWarning("Redis connection restored; user changes may have been missed, so every user is read again from PostgreSQL.");
+        directory.ForgetAll();
     }
 }

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Q4.DevIdentity.Realm;
 
@@ -42,9 +43,11 @@ public static class LoginEndpoints
         var identity = new ClaimsIdentity(CookieAuthenticationDefaults.AuthenticationScheme, ClaimTypes.Name, ClaimTypes.Role);
         identity.AddClaim(new Claim(SubjectClaim, user.Id));
         identity.AddClaim(new Claim(ClaimTypes.Name, user.Username));
+        // Every sign-in is a new session, so a client that asked for a fresh one (prompt=login, max_age) sees it.
+        LoginSession.StartNow().AddTo(identity);
         await context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity));
 
-        return IsLocal(form.ReturnUrl)
+        return IsSafeReturnUrl(form.ReturnUrl)
             ? Results.Redirect(form.ReturnUrl!)
             : Results.Content(LoginPage.SignedIn(realm, user), "text/html; charset=utf-8");
     }
@@ -53,17 +56,25 @@ public static class LoginEndpoints
         string? username, string? error)
     {
         var tokens = antiforgery.GetAndStoreTokens(context);
-        var html = LoginPage.Form(realm, context.Request.PathBase + Path, returnUrl, username, error,
-            tokens.FormFieldName, tokens.RequestToken!);
-        // Keycloak's login page must not be framed by other sites (clickjacking) nor cached.
+        return HtmlPage(context, LoginPage.Form(realm, context.Request.PathBase + Path, returnUrl, username, error,
+            tokens.FormFieldName, tokens.RequestToken!));
+    }
+
+    /// <summary>A page with a form: like Keycloak's, it must not be framed by other sites (clickjacking) nor cached.</summary>
+    internal static IResult HtmlPage(HttpContext context, string html)
+    {
         context.Response.Headers.XFrameOptions = "DENY";
         context.Response.Headers.CacheControl = "no-store";
         return Results.Content(html, "text/html; charset=utf-8");
     }
 
-    /// <summary>Only paths on this server: an open redirect would let anyone borrow the login page.</summary>
-    private static bool IsLocal(string? url) =>
-        !string.IsNullOrEmpty(url) && url[0] == '/' && (url.Length == 1 || (url[1] != '/' && url[1] != '\\'));
+    /// <summary>
+    /// Only paths on this server, by ASP.NET Core's own test (which also refuses control characters such as the tab
+    /// that would turn <c>/\t/evil.example</c> into another site), and only ASCII ones: a header cannot carry anything
+    /// else, and the return URLs this provider makes are always escaped.
+    /// </summary>
+    private static bool IsSafeReturnUrl(string? url) =>
+        RedirectHttpResult.IsLocalUrl(url) && System.Text.Ascii.IsValid(url);
 
     public sealed record LoginForm(string? Username, string? Password, string? ReturnUrl);
 }

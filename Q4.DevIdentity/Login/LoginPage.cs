@@ -28,6 +28,21 @@ public static class LoginPage
         "Signed in",
         $"<h1>Signed in</h1><p>You are signed in to {Html.Encode(realm.Name)} as {Html.Encode(user.Username)}.</p>");
 
+    /// <summary>
+    /// Asks before a logout that nothing proves the user wants; the form posts the logout request back, with the
+    /// antiforgery token among <paramref name="fields"/>.
+    /// </summary>
+    public static string ConfirmLogout(RealmModel realm, string? username, string action, IEnumerable<KeyValuePair<string, string?>> fields) => Layout(
+        "Sign out",
+        $"""
+        <h1>Sign out</h1>
+        <p>Do you want to sign out of {Html.Encode(realm.Name)}{(username is null ? "" : $" as {Html.Encode(username)}")}?</p>
+        <form method="post" action="{Html.Encode(action)}">
+        {string.Join("\n", fields.Select(field => $"  <input type=\"hidden\" name=\"{Html.Encode(field.Key)}\" value=\"{Html.Encode(field.Value ?? "")}\">"))}
+          <button type="submit">Sign out</button>
+        </form>
+        """);
+
     public static string SignedOut() => Layout("Signed out", "<h1>Signed out</h1><p>You are signed out.</p>");
 
     private static string Layout(string title, string body) =>

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text.Json;
 using Microsoft.IdentityModel.Tokens;
 using OpenIddict.Abstractions;
+using Q4.DevIdentity.Login;
 using Q4.DevIdentity.Realm;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -20,7 +21,11 @@ public static class RealmPrincipal
     /// <summary>The claim holding the realm roles, as Keycloak's "realm roles" mapper writes it.</summary>
     public const string RealmAccessClaim = "realm_access";
 
-    public static ClaimsPrincipal Create(RealmUser user, RealmClient client, IEnumerable<string> requestedScopes)
+    /// <summary>
+    /// The identity for a token of <paramref name="user"/>; <paramref name="session"/> is the sign-in it comes from
+    /// (unknown only for a refresh token issued before sessions were recorded).
+    /// </summary>
+    public static ClaimsPrincipal Create(RealmUser user, RealmClient client, IEnumerable<string> requestedScopes, LoginSession? session)
     {
         var identity = new ClaimsIdentity(TokenValidationParameters.DefaultAuthenticationType, Claims.Name, Claims.Role);
 
@@ -35,6 +40,7 @@ public static class RealmPrincipal
             .SetClaim(Claims.AuthorizedParty, client.ClientId)
             // A JSON object, not a string: {"roles":["user","admin"]}, exactly as Keycloak emits it.
             .SetClaim(RealmAccessClaim, JsonSerializer.SerializeToElement(new { roles = user.RealmRoles }));
+        session?.AddTo(identity);
 
         identity.SetScopes(requestedScopes.Union(DefaultScopes).Distinct(StringComparer.Ordinal));
         identity.SetResources(client.AccessTokenAudiences);
@@ -43,13 +49,13 @@ public static class RealmPrincipal
     }
 
     /// <summary>
-    /// Profile claims go to access and ID tokens; roles to the access token only (Keycloak's defaults); the rest
-    /// of OpenIddict's own bookkeeping claims stay out of the tokens.
+    /// Profile and session claims go to access and ID tokens; roles to the access token only (Keycloak's defaults);
+    /// the rest of OpenIddict's own bookkeeping claims stay out of the tokens.
     /// </summary>
     private static IEnumerable<string> DestinationsOf(Claim claim) => claim.Type switch
     {
         Claims.Subject or Claims.PreferredUsername or Claims.Name or Claims.GivenName or Claims.FamilyName
-            or Claims.Email or Claims.EmailVerified or Claims.AuthorizedParty
+            or Claims.Email or Claims.EmailVerified or Claims.AuthorizedParty or LoginSession.IdClaim or LoginSession.AuthTimeClaim
             => [Destinations.AccessToken, Destinations.IdentityToken],
         RealmAccessClaim => [Destinations.AccessToken],
         _ => [],

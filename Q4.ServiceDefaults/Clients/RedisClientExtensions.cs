@@ -13,7 +13,8 @@ public static class RedisClientExtensions
     {
         var options = ConfigurationOptions.Parse(ConnectionStrings.Require(builder.Configuration, connectionName));
         options.AbortOnConnectFail = false;
-        options.ClientName = builder.Environment.ApplicationName;
+        // A name given in the connection string (name=...) wins, so one replica's connections can be told apart.
+        options.ClientName ??= builder.Environment.ApplicationName;
 
         builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(options));
         builder.Services.AddHealthChecks().AddRedis(sp => sp.GetRequiredService<IConnectionMultiplexer>(), connectionName);

@@ -18,6 +18,9 @@ public sealed record MintedToken(string Subject, string Issuer, string Audience,
 
     public SecurityKey? SigningKey { get; init; }
 
+    /// <summary>Claims beside the usual ones, at the top level of the payload.</summary>
+    public IReadOnlyDictionary<string, object> ExtraClaims { get; init; } = new Dictionary<string, object>();
+
     public static MintedToken FreshUser(AppHostProcess app) =>
         new(Guid.NewGuid().ToString(), app.IdentityIssuer(), "q4-api", DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddMinutes(10));
 
@@ -38,7 +41,7 @@ public sealed record MintedToken(string Subject, string Issuer, string Audience,
                 new Claim("name", name),
                 new Claim("email", $"{Subject[..8]}@test.q4.example"),
             ]),
-            Claims = new Dictionary<string, object>
+            Claims = new Dictionary<string, object>(ExtraClaims)
             {
                 ["realm_access"] = new Dictionary<string, object> { ["roles"] = Roles },
             },

@@ -26,6 +26,8 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public string Url { get; }
 
+    public int Pid => _process.Id;
+
     public string Output
     {
         get
@@ -36,6 +38,15 @@ public sealed class ServiceProcess : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>The settings an API replica started beside <paramref name="app"/> needs: its stores and its identity provider.</summary>
+    public static Dictionary<string, string> ApiEnvironment(AppHostProcess app) => new()
+    {
+        ["ConnectionStrings__redis"] = app.GetConnectionString("redis"),
+        ["ConnectionStrings__q4db"] = app.GetConnectionString("q4db"),
+        ["ConnectionStrings__storage"] = app.GetConnectionString("storage"),
+        ["services__identity__http__0"] = app.GetUrls("identity")[0].TrimEnd('/'),
+    };
 
     /// <summary>Starts the project and returns once its <c>/health</c> answers 200.</summary>
     public static async Task<ServiceProcess> StartAsync(

@@ -185,9 +185,11 @@ public sealed class DevIdentityTests(GraphFixture graph) : IDisposable
         var token = new JsonWebToken(body.GetProperty("access_token").GetString());
         Assert.Equal(DevRealm.IdOf("bob"), token.Subject);
 
-        // Logout with the registered post-logout URI: the session ends and the browser goes back to the client.
+        // The client's logout, naming this session by its ID token, to the registered post-logout URI: the session
+        // ends at once and the browser goes back to the client.
         using var logout = await _identity.GetAsync(_identity.Endpoint("logout") +
-            $"?client_id=q4-frontend&post_logout_redirect_uri={Uri.EscapeDataString(IdentityClient.FrontendPostLogoutUri)}&state=bye", Cancellation);
+            $"?id_token_hint={body.GetProperty("id_token").GetString()}" +
+            $"&post_logout_redirect_uri={Uri.EscapeDataString(IdentityClient.FrontendPostLogoutUri)}&state=bye", Cancellation);
         Assert.Equal(HttpStatusCode.Found, logout.StatusCode);
         Assert.Equal(IdentityClient.FrontendPostLogoutUri, logout.Headers.Location!.GetLeftPart(UriPartial.Path));
         Assert.Equal("bye", IdentityClient.QueryOf(logout.Headers.Location!)["state"]);

@@ -87,11 +87,14 @@ public sealed partial class IdentityClient : IDisposable
     }
 
     /// <summary>
-    /// The front end's authorization request (code + PKCE S256). Returns the response as it is: a redirect to the
-    /// login page without a session, a redirect to the client with a code with one.
+    /// The front end's authorization request (code + PKCE S256), with <paramref name="extra"/> parameters such as
+    /// <c>prompt</c> or <c>max_age</c>. Returns the response as it is: a redirect to the login page without a
+    /// session, a redirect to the client with a code with one.
     /// </summary>
-    public Task<HttpResponseMessage> AuthorizeAsync(Pkce pkce, CancellationToken ct, string state = "s-1", string? clientId = null) =>
-        _http.GetAsync(Endpoint("auth") + QueryString(new Dictionary<string, string?>
+    public Task<HttpResponseMessage> AuthorizeAsync(Pkce pkce, CancellationToken ct, string state = "s-1", string? clientId = null,
+        IReadOnlyDictionary<string, string>? extra = null)
+    {
+        var parameters = new Dictionary<string, string?>
         {
             ["client_id"] = clientId ?? FrontendClient,
             ["response_type"] = "code",
@@ -101,7 +104,13 @@ public sealed partial class IdentityClient : IDisposable
             ["nonce"] = "n-" + state,
             ["code_challenge"] = pkce.Challenge,
             ["code_challenge_method"] = "S256",
-        }), ct);
+        };
+        foreach (var (name, value) in extra ?? new Dictionary<string, string>())
+        {
+            parameters[name] = value;
+        }
+        return _http.GetAsync(Endpoint("auth") + QueryString(parameters), ct);
+    }
 
     /// <summary>Opens the login page the authorization endpoint redirected to and submits it.</summary>
     public async Task<HttpResponseMessage> SubmitLoginAsync(Uri loginPage, string username, string password, CancellationToken ct)
@@ -119,7 +128,13 @@ public sealed partial class IdentityClient : IDisposable
     {
         using var authorize = await AuthorizeAsync(pkce, ct, state);
         Assert.Equal(HttpStatusCode.Found, authorize.StatusCode);
-        using var login = await SubmitLoginAsync(Absolute(authorize.Headers.Location!), username, Tokens.DevPassword, ct);
+        return await LogInAsync(Absolute(authorize.Headers.Location!), username, ct);
+    }
+
+    /// <summary>Signs in on the login page and goes back to the authorization endpoint; returns where that sends the browser.</summary>
+    public async Task<Uri> LogInAsync(Uri loginPage, string username, CancellationToken ct)
+    {
+        using var login = await SubmitLoginAsync(loginPage, username, Tokens.DevPassword, ct);
         Assert.Equal(HttpStatusCode.Found, login.StatusCode);
         using var back = await _http.GetAsync(Absolute(login.Headers.Location!), ct);
         Assert.Equal(HttpStatusCode.Found, back.StatusCode);
