@@ -95,8 +95,6 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
-    public int Pid => _process.Id;
-
     /// <summary>Waits for the process to end by itself; its exit code, with all its output read.</summary>
     public async Task<int> WaitForExitAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
