@@ -26,6 +26,8 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public string Url { get; }
 
+    public int Pid => _process.Id;
+
     public string Output
     {
         get
