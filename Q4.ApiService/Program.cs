@@ -10,6 +10,8 @@ using Q4.Data;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.Services.AddSingleton(TimeProvider.System);
+builder.AddInProcessCache();
 builder.AddRedisClient("redis");
 builder.AddNpgsqlDbContext<Q4DbContext>(Q4DbContext.ConnectionName, Q4DbContext.Configure);
 builder.AddMinioClient("storage");

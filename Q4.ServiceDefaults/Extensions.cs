@@ -82,16 +82,18 @@ public static class Extensions
     {
         // "live": the process answers. Every other check (the stores a service uses) only counts for /health.
         builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), ["live"]);
+        builder.AddPublishedHealth();
         return builder;
     }
 
     /// <summary>
-    /// <c>/health</c>: ready, every dependency reachable (the AppHost waits on it). <c>/alive</c>: the process runs.
-    /// Both answer JSON naming each check, so a person or a test sees which dependency failed.
+    /// <c>/health</c>: ready, every dependency reachable (the AppHost waits on it), as the latest published report says
+    /// (see <see cref="PublishedHealth"/>). <c>/alive</c>: the process runs. Both answer JSON naming each check, so a
+    /// person or a test sees which dependency failed.
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        app.MapHealthChecks(HealthPath, new HealthCheckOptions { ResponseWriter = WriteHealthReport });
+        app.MapGet(HealthPath, PublishedHealth.Answer).ExcludeFromDescription();
         app.MapHealthChecks(AlivePath, new HealthCheckOptions
         {
             Predicate = check => check.Tags.Contains("live"),
@@ -103,12 +105,7 @@ public static class Extensions
     private static Task WriteHealthReport(HttpContext context, HealthReport report)
     {
         context.Response.ContentType = "application/json; charset=utf-8";
-        return JsonSerializer.SerializeAsync(context.Response.Body, new
-        {
-            status = report.Status.ToString(),
-            checks = report.Entries.ToDictionary(
-                entry => entry.Key,
-                entry => new { status = entry.Value.Status.ToString(), description = entry.Value.Description ?? entry.Value.Exception?.Message }),
-        }, JsonSerializerOptions.Web, context.RequestAborted);
+        return JsonSerializer.SerializeAsync(context.Response.Body, HealthJson.From(report, details: false), JsonSerializerOptions.Web,
+            context.RequestAborted);
     }
 }

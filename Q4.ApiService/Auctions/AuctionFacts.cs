@@ -26,7 +26,7 @@ public sealed class AuctionFactsCache(HybridCache cache, IServiceScopeFactory sc
         LocalCacheExpiration = TimeSpan.FromMinutes(5),
     };
 
-    /// <summary>The facts, or null when no such auction exists (remembered too, so unknown ids stay cheap).</summary>
+    /// <summary>The facts, or null when no such auction exists.</summary>
     public ValueTask<AuctionFacts?> GetAsync(Guid auctionId, CancellationToken cancellationToken) =>
         cache.GetOrLoadAsync($"auction:{auctionId}", scopes, auctionId, ReadAsync, EntryOptions, cancellationToken);
 

@@ -20,8 +20,6 @@ public static class AuctionsApi
 
     public static IHostApplicationBuilder AddAuctions(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddHybridCache();
-        builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<AuctionFactsCache>();
         builder.AddValidatedOptions<SearchOptions>(SearchOptions.Section);
         builder.Services.AddSingleton<SearchPageCache>();

@@ -64,7 +64,6 @@ public static class IdentityExtensions
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(AdminPolicy, policy => policy.RequireAuthenticatedUser().RequireRole("admin"));
 
-        builder.Services.AddHybridCache();
         builder.Services.AddSingleton<UserDirectory>();
         builder.Services.AddHostedService<UserChangeListener>();
         return builder;

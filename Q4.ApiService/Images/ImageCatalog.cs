@@ -21,7 +21,7 @@ public sealed class ImageCatalog(HybridCache cache, IServiceScopeFactory scopes)
         LocalCacheExpiration = TimeSpan.FromHours(1),
     };
 
-    /// <summary>The image, or null when there is no such row (remembered too: ids are never reused).</summary>
+    /// <summary>The image, or null when there is no such row.</summary>
     public ValueTask<StoredImage?> FindAsync(Guid imageId, CancellationToken cancellationToken) =>
         cache.GetOrLoadAsync($"image:{imageId}", scopes, imageId,
             static (db, id, ct) => db.Images.AsNoTracking().Where(i => i.Id == id)

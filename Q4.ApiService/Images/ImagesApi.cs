@@ -27,7 +27,6 @@ public static class ImagesApi
     {
         builder.AddValidatedOptions<ImagesOptions>(ImagesOptions.Section);
         builder.AddValidatedOptions<HousekeepingOptions>(HousekeepingOptions.Section);
-        builder.Services.AddHybridCache();
         builder.Services.AddSingleton<ImageStore>();
         builder.Services.AddSingleton<ImageCatalog>();
         builder.Services.AddSingleton<UploadLimit>();

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+
 namespace Q4.Hosting;
 
 /// <summary>What every resource needs while the graph runs.</summary>
@@ -14,6 +16,9 @@ internal sealed class RunContext(AppHostOptions options, StateDirectory state, C
     public Ports Ports { get; } = new(options.RandomPorts);
 
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(5) };
+
+    /// <summary>Shows the AppHost, and only it, why a service's health check failed (a fresh one every run).</summary>
+    public string HealthKey { get; } = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
 
     public string DashboardUrl { get; set; } = "";
 

@@ -3,6 +3,9 @@ namespace Q4.Hosting;
 /// <summary>A .NET project of this solution, run from its built assembly as one or more replicas.</summary>
 public sealed class ProjectResource(string name, IProjectMetadata project) : Resource(name)
 {
+    /// <summary>Carries <see cref="RunContext.HealthKey"/>, as Q4.ServiceDefaults expects it.</summary>
+    private const string HealthKeyHeader = "Q4-Health-Key";
+
     private readonly List<int> _ports = [];
     private readonly List<ChildProcess> _replicas = [];
 
@@ -69,7 +72,9 @@ public sealed class ProjectResource(string name, IProjectMetadata project) : Res
         await Task.WhenAll(_replicas.Select((process, replica) =>
             context.WaitUntilHealthyAsync(process.Name, [process], async ct =>
             {
-                using var response = await context.Http.GetAsync(Urls[replica] + HealthCheckPath, ct);
+                using var request = new HttpRequestMessage(HttpMethod.Get, Urls[replica] + HealthCheckPath);
+                request.Headers.Add(HealthKeyHeader, context.HealthKey);
+                using var response = await context.Http.SendAsync(request, ct);
                 return response.IsSuccessStatusCode;
             }, cancellationToken)));
     }
@@ -90,6 +95,7 @@ public sealed class ProjectResource(string name, IProjectMetadata project) : Res
             ["Logging__Console__FormatterName"] = "simple",
             ["Logging__Console__FormatterOptions__SingleLine"] = "true",
             ["Hosting__ParentProcessId"] = System.Environment.ProcessId.ToString(),
+            ["Health__DetailsKey"] = context.HealthKey,
         };
         if (context.Options.OtlpEndpoint is { } otlp)
         {
