@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
+using OpenTelemetry;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -50,12 +51,17 @@ public static class PublishedHealth
             publisher.Delay = TimeSpan.Zero;
             publisher.Period = health.Value.Period;
         });
-        // Without a timeout of its own, a check that hangs would hold its run, and that run's report, for good.
         builder.Services.AddOptions<HealthCheckServiceOptions>().PostConfigure<IOptions<HealthOptions>>((checks, health) =>
         {
-            foreach (var registration in checks.Registrations.Where(r => r.Timeout <= TimeSpan.Zero))
+            foreach (var registration in checks.Registrations)
             {
-                registration.Timeout = health.Value.CheckTimeout;
+                // Without a timeout of its own, a check that hangs would hold its run, and that run's report, for good.
+                if (registration.Timeout <= TimeSpan.Zero)
+                {
+                    registration.Timeout = health.Value.CheckTimeout;
+                }
+                var create = registration.Factory;
+                registration.Factory = services => new UntracedCheck(create(services));
             }
         });
     }
@@ -89,6 +95,19 @@ public sealed record HealthJson(string Status, Dictionary<string, HealthJson.Che
         report.Entries.ToDictionary(
             entry => entry.Key,
             entry => new Check(entry.Value.Status.ToString(), details ? entry.Value.Description ?? entry.Value.Exception?.Message : null)));
+}
+
+/// <summary>
+/// A check whose database queries and HTTP calls are not traced: run every couple of seconds, they would fill the trace
+/// view, as the health probes would have if their requests were traced.
+/// </summary>
+internal sealed class UntracedCheck(IHealthCheck check) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken)
+    {
+        using var untraced = SuppressInstrumentationScope.Begin();
+        return await check.CheckHealthAsync(context, cancellationToken);
+    }
 }
 
 /// <summary>Keeps the report of the latest run of the checks.</summary>

@@ -19,8 +19,10 @@ public sealed class S3StorageResource(string name) : StoreResource(name), IResou
     internal override async Task StartAsync(RunContext context, CancellationToken cancellationToken)
     {
         var dataDirectory = DataDirectoryIn(context);
+        // Silent: the services' health checks list the buckets every couple of seconds, and a log line for each
+        // request would drown everything else; the services log the S3 errors they meet themselves.
         StartServer(context, new ProcessSpec(context.Tools.PathOf(Tools.Node),
-            [context.Tools.S3rverScript, "--directory", dataDirectory, "--address", "127.0.0.1", "--port", Port.ToString()]));
+            [context.Tools.S3rverScript, "--directory", dataDirectory, "--address", "127.0.0.1", "--port", Port.ToString(), "--silent"]));
 
         // Any HTTP answer (an anonymous request is refused) means the server is up.
         await context.WaitUntilHealthyAsync(Name, Processes, async ct =>
