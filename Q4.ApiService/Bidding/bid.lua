@@ -72,8 +72,11 @@ redis.call('HINCRBY', KEYS[1], 'count', 1)
 local bidId = redis.call('XADD', KEYS[2], '*', 'auction', ARGV[1], 'bidder', ARGV[2], 'bidderName', ARGV[3],
   'amount', ARGV[4], 'placedAt', placedAt, 'endsAt', newEndsAt, 'traceparent', ARGV[5])
 
--- Each event goes to the auction's stream (replay for clients that reconnect) and to live subscribers.
+-- Each event goes to the auction's stream (replay for clients that reconnect) and to live subscribers. Its 'seq'
+-- counts the auction's events one by one, so a watcher that receives one out of turn knows it missed some.
 local function emit(kind, fields)
+  table.insert(fields, 'seq')
+  table.insert(fields, tostring(redis.call('HINCRBY', KEYS[1], 'seq', 1)))
   local eventId = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[7], '*', 'type', kind, unpack(fields))
   local message = {auction = ARGV[1], id = eventId, type = kind}
   for i = 1, #fields, 2 do

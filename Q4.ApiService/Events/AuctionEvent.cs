@@ -11,8 +11,9 @@ namespace Q4.ApiService.Events;
 /// </summary>
 public sealed class AuctionEvent
 {
-    private AuctionEvent(Guid auctionId, StreamId id, string type, byte[] frame)
+    private AuctionEvent(Guid auctionId, StreamId id, string type, byte[] frame, long? sequence = null)
     {
+        Sequence = sequence;
         AuctionId = auctionId;
         Id = id;
         Type = type;
@@ -20,12 +21,18 @@ public sealed class AuctionEvent
     }
 
     /// <summary>
-    /// Not an event: the hub's note to a watcher that live events may have been lost while Redis was unreachable, so
-    /// it must read its auction's stream after the last event it sent.
+    /// Not an event: the subscription provably receives again, so the watcher reads its auction's stream after the
+    /// last event it sent, then goes on with live events.
     /// </summary>
-    public static AuctionEvent MayHaveMissed { get; } = new(Guid.Empty, default, "may-have-missed", []);
+    public static AuctionEvent Resumed { get; } = new(Guid.Empty, default, "resumed", []);
 
     public Guid AuctionId { get; }
+
+    /// <summary>
+    /// The event's number among its auction's events (1, 2, 3, ...): one that is not the last one sent plus one means
+    /// events were lost on the way. Null for a <c>reload</c>, and for events written before numbering began.
+    /// </summary>
+    public long? Sequence { get; }
 
     public StreamId Id { get; }
 
@@ -83,16 +90,17 @@ public sealed class AuctionEvent
             },
             _ => new { AuctionId = auctionId },
         };
-        return Framed(auctionId, id, type, data);
+        var sequence = fields.TryGetValue("seq", out var seq) && long.TryParse(seq, out var number) ? number : (long?)null;
+        return Framed(auctionId, id, type, data, sequence);
     }
 
-    private static AuctionEvent Framed(Guid auctionId, string id, string type, object data)
+    private static AuctionEvent Framed(Guid auctionId, string id, string type, object data, long? sequence = null)
     {
         var frame = new StringBuilder()
             .Append("id: ").Append(id).Append('\n')
             .Append("event: ").Append(type).Append('\n')
             .Append("data: ").Append(JsonSerializer.Serialize(data, JsonSerializerOptions.Web)).Append("\n\n")
             .ToString();
-        return new AuctionEvent(auctionId, StreamId.Parse(id), type, Encoding.UTF8.GetBytes(frame));
+        return new AuctionEvent(auctionId, StreamId.Parse(id), type, Encoding.UTF8.GetBytes(frame), sequence);
     }
 }

@@ -14,10 +14,11 @@ namespace Q4.ApiService.Events;
 /// watching an auction. Each client has a bounded queue: one that cannot keep up is dropped (it reconnects
 /// with Last-Event-ID and replays), so a slow client never holds up the others.
 /// <para>
-/// Pub/sub delivers at most once: what is published while the subscription's connection is down never arrives. So
-/// when the connection comes back the hub first makes sure the subscription is live again (it publishes a probe and
-/// waits to receive it), then tells every watcher it may have missed events; each watcher reads them from its
-/// auction's stream, after the last one it sent, before it goes on with live ones.
+/// Pub/sub delivers at most once: what is published while the subscription's connection is down never arrives. Every
+/// event carries its auction's sequence number, so a watcher that receives one out of turn reads what it missed from
+/// the auction's stream first. Events lost at the end of an outage have no later event to reveal them, so once a
+/// connection is back the hub makes sure the subscription is live again (it publishes a probe and waits to receive
+/// it) and tells every watcher to read its stream after the last event it sent.
 /// </para>
 /// </summary>
 public sealed class AuctionEventHub(IConnectionMultiplexer redis, IOptions<EventsOptions> options, ILogger<AuctionEventHub> logger)
@@ -73,7 +74,7 @@ public sealed class AuctionEventHub(IConnectionMultiplexer redis, IOptions<Event
             foreach (var watcher in _watchers.Values.SelectMany(list => list))
             {
                 count++;
-                Deliver(watcher, AuctionEvent.MayHaveMissed);
+                Deliver(watcher, AuctionEvent.Resumed);
             }
             logger.LogInformation("Asked {Count} watchers to catch up on events they may have missed.", count);
         }
@@ -177,7 +178,7 @@ public sealed class AuctionEventHub(IConnectionMultiplexer redis, IOptions<Event
         public Guid AuctionId { get; } = auctionId;
 
         internal Channel<AuctionEvent> Queue { get; } = Channel.CreateBounded<AuctionEvent>(
-            new BoundedChannelOptions(capacity) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+            new BoundedChannelOptions(capacity) { SingleReader = true, SingleWriter = false, FullMode = BoundedChannelFullMode.Wait });
 
         public ChannelReader<AuctionEvent> Events => Queue.Reader;
 

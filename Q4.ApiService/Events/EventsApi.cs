@@ -72,7 +72,7 @@ public static class EventsApi
             // Where the client stands in the auction's stream: the id it last got, or for a new client the newest entry
             // now. That is read before watching and the replay after, so nothing published in between is lost; what both
             // deliver is sent once.
-            var position = after ?? await NewestAsync(redis, auctionId);
+            var position = after is { } resume ? new Position(resume, null) : await NewestAsync(redis, auctionId);
             using var watcher = hub.Watch(auctionId);
             await response.Body.WriteAsync(Heartbeat, ct);
             await response.Body.FlushAsync(ct);
@@ -92,33 +92,42 @@ public static class EventsApi
             }
         }
 
-        private static async Task<StreamId> NewestAsync(IDatabase redis, Guid auctionId) =>
+        /// <summary>Where a client stands: the last event it got, and that event's sequence number when known.</summary>
+        private readonly record struct Position(StreamId Id, long? Sequence)
+        {
+            public static Position Of(AuctionEvent sent) => new(sent.Id, sent.Sequence);
+        }
+
+        private async Task<Position> NewestAsync(IDatabase redis, Guid auctionId) =>
             (await redis.StreamRangeAsync(RedisKeys.AuctionEventStream(auctionId), "-", "+", 1, Order.Descending)) is [var newest]
-                ? StreamId.Parse(newest.Id!)
+                ? Position.Of(EventOf(newest))
                 : default;
+
+        private AuctionEvent EventOf(StreamEntry entry) =>
+            AuctionEvent.From(auctionId, entry.Id!, entry.Values.ToDictionary(v => (string)v.Name!, v => (string)v.Value!));
 
         /// <summary>
         /// Sends what the auction's stream holds after <paramref name="after"/>; the id of the last event sent. With
         /// <paramref name="checkKept"/>, first makes sure the stream still holds everything after it: if older events
         /// were trimmed away (or Redis lost the stream), the client gets a <c>reload</c> event instead of a silent gap.
         /// </summary>
-        private async Task<StreamId> ReplayAsync(IDatabase redis, StreamId after, Stream body, bool checkKept, CancellationToken ct)
+        private async Task<Position> ReplayAsync(IDatabase redis, Position after, Stream body, bool checkKept, CancellationToken ct)
         {
             var key = RedisKeys.AuctionEventStream(auctionId);
-            if (checkKept && await GapAfterAsync(redis, key, after) is { } resumeFrom)
+            if (checkKept && await GapAfterAsync(redis, key, after.Id) is { } resumeFrom)
             {
-                await body.WriteAsync(AuctionEvent.Reload(auctionId, resumeFrom, after).Frame, ct);
-                after = resumeFrom;
+                await body.WriteAsync(AuctionEvent.Reload(auctionId, resumeFrom, after.Id).Frame, ct);
+                after = new Position(resumeFrom, null);
             }
             var sent = after;
             while (true)
             {
-                var entries = await redis.StreamRangeAsync(key, $"({sent}", "+", ReplayPageSize);
+                var entries = await redis.StreamRangeAsync(key, $"({sent.Id}", "+", ReplayPageSize);
                 foreach (var entry in entries)
                 {
-                    var auctionEvent = AuctionEvent.From(auctionId, entry.Id!, entry.Values.ToDictionary(v => (string)v.Name!, v => (string)v.Value!));
+                    var auctionEvent = EventOf(entry);
                     await body.WriteAsync(auctionEvent.Frame, ct);
-                    sent = auctionEvent.Id;
+                    sent = Position.Of(auctionEvent);
                 }
                 await body.FlushAsync(ct);
                 if (entries.Length < ReplayPageSize)
@@ -152,8 +161,8 @@ public static class EventsApi
             return trimmed || after > newest ? newest : null;
         }
 
-        private static async Task ForwardLiveAsync(ChannelReader<AuctionEvent> events, StreamId sent, Stream body,
-            TimeSpan heartbeatInterval, Func<StreamId, Task<StreamId>> catchUp, CancellationToken ct)
+        private static async Task ForwardLiveAsync(ChannelReader<AuctionEvent> events, Position sent, Stream body,
+            TimeSpan heartbeatInterval, Func<Position, Task<Position>> catchUp, CancellationToken ct)
         {
             while (true)
             {
@@ -176,14 +185,22 @@ public static class EventsApi
                 }
                 while (events.TryRead(out var auctionEvent))
                 {
-                    if (ReferenceEquals(auctionEvent, AuctionEvent.MayHaveMissed))
+                    if (ReferenceEquals(auctionEvent, AuctionEvent.Resumed))
                     {
                         sent = await catchUp(sent);
                     }
-                    else if (auctionEvent.Id > sent)
+                    else if (auctionEvent.Id > sent.Id)
                     {
-                        await body.WriteAsync(auctionEvent.Frame, ct);
-                        sent = auctionEvent.Id;
+                        if (sent.Sequence is { } last && auctionEvent.Sequence is { } next && next != last + 1)
+                        {
+                            // Out of turn: events between were lost on the way. The stream has them, this one included.
+                            sent = await catchUp(sent);
+                        }
+                        else
+                        {
+                            await body.WriteAsync(auctionEvent.Frame, ct);
+                            sent = Position.Of(auctionEvent);
+                        }
                     }
                 }
                 await body.FlushAsync(ct);

@@ -23,7 +23,8 @@ if tonumber(state[6] or '0') > 0 then
 end
 redis.call('HSET', KEYS[1], 'closed', '1', 'closedAt', closedAt)
 
-local fields = {'finalPrice', finalPrice, 'winnerId', winnerId, 'winnerName', winnerName, 'closedAt', closedAt}
+local seq = tostring(redis.call('HINCRBY', KEYS[1], 'seq', 1)) -- the auction's event count, as bid.lua keeps it
+local fields = {'finalPrice', finalPrice, 'winnerId', winnerId, 'winnerName', winnerName, 'closedAt', closedAt, 'seq', seq}
 local eventId = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'type', 'closed', unpack(fields))
 local message = {auction = ARGV[1], id = eventId, type = 'closed'}
 for i = 1, #fields, 2 do

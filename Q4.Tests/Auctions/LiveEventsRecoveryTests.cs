@@ -49,8 +49,18 @@ public sealed class LiveEventsRecoveryTests(SyncChaosGraph chaos) : IClassFixtur
         Assert.DoesNotContain(events, e => e.EventType == "reload");
         var got = events.Select(e => JsonDocument.Parse(e.Data).RootElement.GetProperty("id").GetString()).ToList();
         var missing = placed.Select(bid => bid.Id).Except(got).ToList();
-        Assert.True(missing.Count == 0, $"{missing.Count} of {placed.Count} bids never reached the watcher, e.g. {string.Join(", ", missing.Take(5))}");
+        Assert.True(missing.Count == 0, $"{missing.Count} of {placed.Count} bids never reached the watcher, e.g. {string.Join(", ", missing.Take(5))}; " +
+            $"what the watcher's replica said of Redis:\n{string.Join("\n", RedisLinesOfReplica(0))}");
         Assert.Equal(placed.Select(bid => bid.Id), got);
+    }
+
+    /// <summary>What the API replica logged about its Redis connection and its watchers.</summary>
+    private IEnumerable<string> RedisLinesOfReplica(int replica)
+    {
+        var log = Path.Combine(App.StateDirectory, "logs", $"apiservice-{replica}.log");
+        return File.Exists(log)
+            ? File.ReadLines(log).Where(line => line.Contains("Redis connection", StringComparison.Ordinal) || line.Contains("watchers", StringComparison.Ordinal)).TakeLast(40)
+            : [$"(no log at {log})"];
     }
 
     /// <summary>
