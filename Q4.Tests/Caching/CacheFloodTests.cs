@@ -17,13 +17,15 @@ namespace Q4.Tests.Caching;
 public sealed class CacheFloodTests(CacheFloodGraph flood) : IClassFixture<CacheFloodGraph>
 {
     /// <summary>
-    /// How far the replica's resident memory may rise during a flood above its highest point during the warm-up flood
-    /// before it (the same kind of requests, long enough for JIT, pools and a full garbage collection cycle: the
-    /// heap swings by about 40 MB between full collections here, and the warm-up's peak includes such a swing). What
-    /// is left is noise; a leak is not. Measured before the fix, each remembered unknown id kept about 0.4 KB and
-    /// each auction about 3 KB, so either flood below crosses this by far.
+    /// How far the replica's resident memory may rise, in the second half of a flood, above its highest point during the
+    /// warm-up flood before it (the same kind of requests: JIT, pools, caches filled). Between full garbage collections
+    /// the heap swings by some 40 MB here, and the collector takes a full collection or two under a new load before its
+    /// swings settle; the first half of the flood leaves it that time, and the warm-up's peak includes a swing. What is
+    /// left is noise: -27 to +29 MB after the fix, the most while the rest of the suite ran. What a leak keeps is not:
+    /// it is highest at the end, and before the fix it was 67 to 93 MB above the warm-up's peak after 150 000 unknown
+    /// ids, 83 to 85 MB after 30 000 auctions.
     /// </summary>
-    private const long AllowedGrowth = 24 * 1024 * 1024;
+    private const long AllowedGrowth = 40 * 1024 * 1024;
 
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
@@ -45,9 +47,9 @@ public sealed class CacheFloodTests(CacheFloodGraph flood) : IClassFixture<Cache
         string UnknownId(int i) => i % 2 == 0 ? $"/auctions/{Guid.NewGuid()}" : $"/images/{Guid.NewGuid()}";
         var warmUp = await FloodAsync(client, pid, 30_000, UnknownId, HttpStatusCode.NotFound);
         var flooded = await FloodAsync(client, pid, 150_000, UnknownId, HttpStatusCode.NotFound);
-        Log($"unknown ids: warm-up {warmUp}; then {flooded}; grew {Mb(flooded.Peak - warmUp.Peak)} MB over the warm-up's peak");
-        Assert.True(flooded.Peak - warmUp.Peak <= AllowedGrowth,
-            $"resident memory grew from {Mb(warmUp.Peak)} MB to {Mb(flooded.Peak)} MB over 150 000 unknown ids " +
+        Log($"unknown ids: warm-up {warmUp}; then {flooded}; grew {Mb(flooded.LatePeak - warmUp.Peak)} MB over the warm-up's peak");
+        Assert.True(flooded.LatePeak - warmUp.Peak <= AllowedGrowth,
+            $"resident memory grew from {Mb(warmUp.Peak)} MB to {Mb(flooded.LatePeak)} MB over 150 000 unknown ids " +
             $"(allowed: {Mb(AllowedGrowth)} MB)");
 
         // Both rows are still cached: they are served while PostgreSQL cannot answer, and an unknown id is not.
@@ -73,14 +75,14 @@ public sealed class CacheFloodTests(CacheFloodGraph flood) : IClassFixture<Cache
             ["services__identity__http__0"] = App.GetUrls("identity")[0],
             ["Cache__SizeLimit"] = SmallCacheLimit.ToString(),
         }, Cancellation);
-        var ids = await SeedAuctionsAsync(40_000);
+        var ids = await SeedAuctionsAsync(50_000);
         using var client = AnonymousClient(api.Url);
 
         var warmUp = await FloodAsync(client, api.Pid, 20_000, i => $"/auctions/{ids[i]}", HttpStatusCode.OK);
-        var flooded = await FloodAsync(client, api.Pid, 20_000, i => $"/auctions/{ids[20_000 + i]}", HttpStatusCode.OK);
-        Log($"distinct auctions: warm-up {warmUp}; then {flooded}; grew {Mb(flooded.Peak - warmUp.Peak)} MB over the warm-up's peak");
-        Assert.True(flooded.Peak - warmUp.Peak <= AllowedGrowth,
-            $"resident memory grew from {Mb(warmUp.Peak)} MB to {Mb(flooded.Peak)} MB over 20 000 more auctions " +
+        var flooded = await FloodAsync(client, api.Pid, 30_000, i => $"/auctions/{ids[20_000 + i]}", HttpStatusCode.OK);
+        Log($"distinct auctions: warm-up {warmUp}; then {flooded}; grew {Mb(flooded.LatePeak - warmUp.Peak)} MB over the warm-up's peak");
+        Assert.True(flooded.LatePeak - warmUp.Peak <= AllowedGrowth,
+            $"resident memory grew from {Mb(warmUp.Peak)} MB to {Mb(flooded.LatePeak)} MB over 30 000 more auctions " +
             $"with a cache limit of {Mb(SmallCacheLimit)} MB (allowed: {Mb(AllowedGrowth)} MB)");
     }
 
@@ -96,11 +98,12 @@ public sealed class CacheFloodTests(CacheFloodGraph flood) : IClassFixture<Cache
 
     private const int Concurrency = 32;
 
-    private sealed record FloodResult(int Requests, TimeSpan Took, long Peak, long End)
+    /// <summary>The highest resident memory seen during a flood, and in its second half (by requests sent).</summary>
+    private sealed record FloodResult(int Requests, TimeSpan Took, long Peak, long LatePeak, long End)
     {
         public override string ToString() =>
-            $"{Requests} requests in {Took.TotalSeconds:0.0} s ({Requests / Took.TotalSeconds:0}/s), " +
-            $"resident memory peak {Mb(Peak)} MB, at the end {Mb(End)} MB";
+            $"{Requests} requests in {Took.TotalSeconds:0.0} s ({Requests / Took.TotalSeconds:0}/s), resident memory " +
+            $"peak {Mb(Peak)} MB, in the second half {Mb(LatePeak)} MB, at the end {Mb(End)} MB";
     }
 
     /// <summary>
@@ -113,13 +116,19 @@ public sealed class CacheFloodTests(CacheFloodGraph flood) : IClassFixture<Cache
         var unexpected = 0;
         string? firstUnexpected = null;
         var peak = ResidentBytes(pid);
+        var latePeak = 0L;
         var started = Stopwatch.GetTimestamp();
         using var done = CancellationTokenSource.CreateLinkedTokenSource(Cancellation);
         var sampling = Task.Run(async () =>
         {
             while (!done.IsCancellationRequested)
             {
-                peak = Math.Max(peak, ResidentBytes(pid));
+                var resident = ResidentBytes(pid);
+                peak = Math.Max(peak, resident);
+                if (Volatile.Read(ref next) >= requests / 2)
+                {
+                    latePeak = Math.Max(latePeak, resident);
+                }
                 await Task.Delay(200, CancellationToken.None);
             }
         }, CancellationToken.None);
@@ -140,7 +149,7 @@ public sealed class CacheFloodTests(CacheFloodGraph flood) : IClassFixture<Cache
         await sampling;
         Assert.True(unexpected == 0, $"{unexpected} of {requests} requests did not answer {(int)expected}; the first: {firstUnexpected}");
         var end = ResidentBytes(pid);
-        return new FloodResult(requests, took, Math.Max(peak, end), end);
+        return new FloodResult(requests, took, Math.Max(peak, end), Math.Max(latePeak, end), end);
     }
 
     /// <summary>The process's resident set, from /proc: what it really holds in memory.</summary>
