@@ -23,9 +23,9 @@ public sealed class CacheFloodTests(CacheFloodGraph flood) : IClassFixture<Cache
     /// swings settle; the first half of the flood leaves it that time, and the warm-up's peak includes a swing. What is
     /// left is noise: -27 to +29 MB after the fix, the most while the rest of the suite ran. What a leak keeps is not:
     /// it is highest at the end, and before the fix it was 67 to 93 MB above the warm-up's peak after 150 000 unknown
-    /// ids, 83 to 85 MB after 30 000 auctions.
+    /// ids, 83 to 85 MB after 30 000 auctions. The bound sits halfway between the worst noise and the least leak.
     /// </summary>
-    private const long AllowedGrowth = 40 * 1024 * 1024;
+    private const long AllowedGrowth = 48 * 1024 * 1024;
 
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
