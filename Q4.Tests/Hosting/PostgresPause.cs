@@ -15,6 +15,9 @@ public sealed class PostgresPause : IDisposable
     {
     }
 
+    /// <summary>How many PostgreSQL processes were stopped: the postmaster and its children at the time.</summary>
+    public int Count => _paused.Count;
+
     public static PostgresPause Start(AppHostProcess app)
     {
         var pause = new PostgresPause();

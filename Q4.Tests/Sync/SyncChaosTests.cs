@@ -141,20 +141,8 @@ public sealed class SyncChaosTests(SyncChaosGraph chaos) : IClassFixture<SyncCha
         await App.AssertAllPersistedAsync(accepted, TimeSpan.FromSeconds(30));
 
         var duringPause = new List<BidResponse>();
-        var postmaster = App.GetPids("postgres")[0];
-        var paused = new List<int>();
-        try
+        using (var paused = PostgresPause.Start(App))
         {
-            // The postmaster first, so it forks no new backend after its children are listed.
-            Assert.True(Signals.Send(postmaster, SyncChaosGraph.SIGSTOP));
-            paused.Add(postmaster);
-            foreach (var child in ProcFs.ChildrenOf(postmaster))
-            {
-                if (Signals.Send(child, SyncChaosGraph.SIGSTOP))
-                {
-                    paused.Add(child);
-                }
-            }
             var pauseStarted = Stopwatch.GetTimestamp();
             for (var i = 0; Stopwatch.GetElapsedTime(pauseStarted) < TimeSpan.FromSeconds(10); i++, amount += 10)
             {
@@ -173,13 +161,6 @@ public sealed class SyncChaosTests(SyncChaosGraph chaos) : IClassFixture<SyncCha
             var acknowledged = duringPause.Select(bid => bid.Id).Except(unacknowledged).ToList();
             Assert.True(acknowledged.Count == 0,
                 $"{acknowledged.Count} bids were acknowledged while PostgreSQL was paused: {string.Join(", ", acknowledged.Take(5))}");
-        }
-        finally
-        {
-            foreach (var pid in paused)
-            {
-                Signals.Send(pid, SyncChaosGraph.SIGCONT);
-            }
         }
 
         Assert.True(duringPause.Count >= 10, $"only {duringPause.Count} bids were placed during the pause");

@@ -86,10 +86,7 @@ public sealed class SyncRecoveryTests(SyncChaosGraph chaos) : IClassFixture<Sync
         }
         finally
         {
-            foreach (var pid in replicas)
-            {
-                Signals.Send(pid, SyncChaosGraph.SIGCONT);
-            }
+            SyncChaosGraph.Resume(replicas);
         }
         var resumed = Stopwatch.GetTimestamp();
 
