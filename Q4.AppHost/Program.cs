@@ -29,10 +29,14 @@ builder.AddProject<Projects.Q4_SyncService>("syncservice")
     .WaitFor(api)
     .WithHttpHealthCheck("/health");
 
-builder.AddProject<Projects.Q4_Frontend>("frontend")
+var frontend = builder.AddProject<Projects.Q4_Frontend>("frontend")
     .WithHttpEndpoint(port: 5180)
+    .WithReference(redis).WaitFor(redis)
     .WithReference(api).WaitFor(api)
     .WithReference(identity).WaitFor(identity)
     .WithHttpHealthCheck("/health");
+
+// The realm registers the front end's sign-in addresses at port 5180; the provider learns where it really listens.
+identity.WithEnvironment("DevIdentity__ClientOrigins__q4-frontend", frontend.GetEndpoint());
 
 await builder.Build().RunAsync();

@@ -21,6 +21,16 @@ public sealed class DevIdentityOptions
     [Required]
     public string DataDirectory { get; set; } = "../.q4/data/identity";
 
+    /// <summary>
+    /// Where a client really listens when that is not where the realm file says, by client id. The AppHost passes the
+    /// front end's address, which is random when tests start the graph: the client's redirect and post-logout URIs
+    /// are then registered at that origin as well as at the realm's.
+    /// </summary>
+    public Dictionary<string, Uri> ClientOrigins { get; set; } = [];
+
+    /// <summary>Overrides the realm's <c>accessTokenLifespan</c>: tests shorten it to see tokens expire and be refreshed.</summary>
+    public TimeSpan? AccessTokenLifetime { get; set; }
+
     /// <summary>Plain passwords and a known client secret: only ever for development, unless someone insists.</summary>
     public bool AllowOutsideDevelopment { get; set; }
 }

@@ -1,11 +1,19 @@
+using Q4.Frontend.Api;
 using Q4.Frontend.Components;
+using Q4.Frontend.Live;
+using Q4.Frontend.SignIn;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.Services.AddSingleton(TimeProvider.System);
+builder.AddRedisClient("redis");
 
-builder.Services.AddRazorComponents()
-    .AddInteractiveServerComponents();
+builder.AddSignIn();
+builder.AddApiClient();
+builder.AddLiveEvents();
+
+builder.Services.AddRazorComponents();
 
 var app = builder.Build();
 
@@ -14,11 +22,15 @@ if (!app.Environment.IsDevelopment())
     app.UseExceptionHandler("/error", createScopeForErrors: true);
 }
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseSignInOnUnauthorized();
 app.UseAntiforgery();
 
 app.MapStaticAssets();
-app.MapRazorComponents<App>()
-    .AddInteractiveServerRenderMode();
 app.MapDefaultEndpoints();
+app.MapSignInApi();
+app.MapLiveApi();
+app.MapRazorComponents<App>();
 
 app.Run();

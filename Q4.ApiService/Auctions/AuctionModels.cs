@@ -12,7 +12,7 @@ public sealed record ImageRef(Guid Id, string Url);
 public sealed record AuctionDetails(
     Guid Id, string Title, long CurrentPrice, int BidCount, DateTimeOffset StartsAt, DateTimeOffset EndsAt,
     string Status, string? ThumbnailUrl, string Description, UserRef Seller, long StartingPrice, long MinIncrement,
-    UserRef? HighestBidder, IReadOnlyList<ImageRef> Images, UserRef? Winner)
+    UserRef? HighestBidder, IReadOnlyList<ImageRef> Images, UserRef? Winner, long MinimumBid)
 {
     public static AuctionDetails From(AuctionFacts facts, LiveState live, DateTimeOffset now)
     {
@@ -23,7 +23,8 @@ public sealed record AuctionDetails(
             facts.ImageIds is [var first, ..] ? ImageUrls.For(first) : null,
             facts.Description, new UserRef(facts.SellerId, facts.SellerName), facts.StartingPrice, facts.MinIncrement,
             highest, [.. facts.ImageIds.Select(id => new ImageRef(id, ImageUrls.For(id)))],
-            live.Closed ? highest : null);
+            live.Closed ? highest : null,
+            AuctionRules.MinimumBid(live.BidCount, facts.StartingPrice, live.Price, facts.MinIncrement));
     }
 }
 

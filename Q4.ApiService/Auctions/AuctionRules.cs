@@ -17,6 +17,13 @@ public static class AuctionRules
     /// <summary>How far in the past a given start may lie (clocks differ a little); later starts are refused.</summary>
     public static readonly TimeSpan StartTolerance = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// The lowest bid accepted next: the starting price until someone bids, then the price plus the increment.
+    /// bid.lua applies the same rule where bids are decided and reports it; this copy tells readers of an auction.
+    /// </summary>
+    public static long MinimumBid(int bidCount, long startingPrice, long currentPrice, long minIncrement) =>
+        bidCount == 0 ? startingPrice : currentPrice + minIncrement;
+
     public sealed record ValidAuction(string Title, string Description, long StartingPrice, long MinIncrement,
         DateTimeOffset StartsAt, DateTimeOffset EndsAt, Guid[] ImageIds);
 

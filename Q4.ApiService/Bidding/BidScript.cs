@@ -70,10 +70,8 @@ public sealed class BidScript(IConnectionMultiplexer redis, AuctionFactsCache au
                 var answer = JsonSerializer.Deserialize<string[]>((string)reply[1]!)!;
                 return new BidOutcome.Accepted(answer[0], long.Parse(answer[1]), LuaScripts.ParseTime(answer[2]), LuaScripts.ParseTime(answer[3]));
             case "too_low":
-                // [price, count, minIncrement, startingPrice]
-                var price = (long)reply[1];
-                var minimum = (long)reply[2] == 0 ? (long)reply[4] : price + (long)reply[3];
-                return new BidOutcome.TooLow(price, minimum);
+                // [price, minimum]
+                return new BidOutcome.TooLow((long)reply[1], (long)reply[2]);
             case "not_open":
                 // [startsAt, endsAt, closed]
                 return new BidOutcome.NotOpen(LuaScripts.ParseTime((string)reply[1]!), LuaScripts.ParseTime((string)reply[2]!), (string?)reply[3] == "1");

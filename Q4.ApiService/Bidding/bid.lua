@@ -53,7 +53,7 @@ else
   minimum = tonumber(state[5]) + tonumber(state[4])
 end
 if amount < minimum then
-  return {'too_low', state[5], state[6], state[4], state[3]}
+  return {'too_low', state[5], string.format('%.0f', minimum)}
 end
 
 -- Soft close: a bid inside the closing window leaves the others a full window to answer.
@@ -85,7 +85,10 @@ local function emit(kind, fields)
   redis.call('PUBLISH', ARGV[9], cjson.encode(message))
 end
 
-emit('bid', {'bidId', bidId, 'amount', ARGV[4], 'bidderId', ARGV[2], 'bidderName', ARGV[3], 'placedAt', placedAt, 'endsAt', newEndsAt})
+-- The lowest next bid travels with the event, so no watcher needs the rule above.
+local nextMinimum = string.format('%.0f', amount + tonumber(state[4]))
+emit('bid', {'bidId', bidId, 'amount', ARGV[4], 'bidderId', ARGV[2], 'bidderName', ARGV[3], 'placedAt', placedAt,
+  'endsAt', newEndsAt, 'minimumBid', nextMinimum})
 if extended then
   emit('extended', {'bidId', bidId, 'endsAt', newEndsAt, 'previousEndsAt', state[2]})
 end

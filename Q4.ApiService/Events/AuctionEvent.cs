@@ -71,6 +71,8 @@ public sealed class AuctionEvent
                 Bidder = new UserRef(Guid.Parse(fields["bidderId"]), fields["bidderName"]),
                 PlacedAt = LuaScripts.ParseTime(fields["placedAt"]),
                 EndsAt = LuaScripts.ParseTime(fields["endsAt"]),
+                // Absent from events written before it was added.
+                MinimumBid = fields.TryGetValue("minimumBid", out var minimum) ? long.Parse(minimum) : (long?)null,
             },
             "extended" => new
             {

@@ -34,6 +34,12 @@ public sealed class AppHostOptions
     /// <summary>Where services send OpenTelemetry data (OTLP). Unset: services export nothing.</summary>
     public string? OtlpEndpoint { get; set; }
 
+    /// <summary>
+    /// Extra environment variables by resource name (<c>AppHost:Environment:identity:DevIdentity__AccessTokenLifetime</c>),
+    /// set last: a test changes one resource's settings this way, as Aspire's testing builder lets it.
+    /// </summary>
+    public Dictionary<string, Dictionary<string, string>> Environment { get; set; } = [];
+
     public TimeSpan StartupTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
     public TimeSpan StopTimeout { get; set; } = TimeSpan.FromSeconds(15);

@@ -70,4 +70,25 @@ public static class ResourceBuilderExtensions
         builder.Resource.Environment[name] = value;
         return builder;
     }
+
+    /// <summary>
+    /// Hands the project another project's address, known only once ports are allocated (random in tests), as
+    /// Aspire's <c>WithEnvironment(name, endpoint)</c> does.
+    /// </summary>
+    public static ResourceBuilder<ProjectResource> WithEnvironment(this ResourceBuilder<ProjectResource> builder, string name, EndpointReference endpoint)
+    {
+        builder.Resource.EndpointVariables[name] = endpoint;
+        return builder;
+    }
+
+    /// <summary>The project's HTTP address (its first replica's), for <see cref="WithEnvironment(ResourceBuilder{ProjectResource}, string, EndpointReference)"/>.</summary>
+    public static EndpointReference GetEndpoint(this ResourceBuilder<ProjectResource> builder) => new(builder.Resource);
+}
+
+/// <summary>A project's HTTP address, read when the processes that need it start (after ports are allocated).</summary>
+public sealed class EndpointReference(ProjectResource project)
+{
+    public string Url => project.Urls.Count > 0
+        ? project.Urls[0]
+        : throw new InvalidOperationException($"{project.Name} has no address yet: ports are allocated before any process starts.");
 }

@@ -28,8 +28,9 @@ internal sealed class ServerKeys(IOptions<DevIdentityOptions> options, IHostEnvi
 
         // Keycloak uses the realm's accessTokenLifespan for access and ID tokens, and ends a refresh token's life
         // with the SSO session's idle timeout.
-        server.AccessTokenLifetime = realm.AccessTokenLifetime;
-        server.IdentityTokenLifetime = realm.AccessTokenLifetime;
+        var accessTokenLifetime = options.Value.AccessTokenLifetime ?? realm.AccessTokenLifetime;
+        server.AccessTokenLifetime = accessTokenLifetime;
+        server.IdentityTokenLifetime = accessTokenLifetime;
         if (realm.SsoSessionIdleTimeout > TimeSpan.Zero)
         {
             server.RefreshTokenLifetime = realm.SsoSessionIdleTimeout;

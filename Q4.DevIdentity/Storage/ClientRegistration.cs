@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
 using Q4.DevIdentity.Realm;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -9,7 +10,8 @@ namespace Q4.DevIdentity.Storage;
 /// Makes OpenIddict's application store say what the realm file says, on every start: the file is the only place
 /// clients are defined, so an edited secret or redirect URI takes effect at the next start and a removed client is gone.
 /// </summary>
-internal sealed class ClientRegistration(IServiceProvider services, RealmModel realm, ILogger<ClientRegistration> logger)
+internal sealed class ClientRegistration(
+    IServiceProvider services, RealmModel realm, IOptions<DevIdentityOptions> options, ILogger<ClientRegistration> logger)
     : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -36,12 +38,12 @@ internal sealed class ClientRegistration(IServiceProvider services, RealmModel r
                 await manager.DeleteAsync(application, cancellationToken);
                 continue;
             }
-            await manager.UpdateAsync(application, Describe(client), cancellationToken);
+            await manager.UpdateAsync(application, Describe(client, OriginOf(client)), cancellationToken);
             wanted.Remove(client.ClientId);
         }
         foreach (var client in wanted.Values)
         {
-            await manager.CreateAsync(Describe(client), cancellationToken);
+            await manager.CreateAsync(Describe(client, OriginOf(client)), cancellationToken);
         }
         logger.LogInformation("Realm {Realm}: {Clients} clients, {Users} users.",
             realm.Name, realm.Clients.Count, realm.Users.Count);
@@ -49,10 +51,12 @@ internal sealed class ClientRegistration(IServiceProvider services, RealmModel r
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
+    private Uri? OriginOf(RealmClient client) => options.Value.ClientOrigins.GetValueOrDefault(client.ClientId);
+
     private static string ClientTypeOf(RealmClient client) => client.PublicClient ? ClientTypes.Public : ClientTypes.Confidential;
 
     /// <summary>Keycloak's switches as OpenIddict permissions: what the client may do is exactly what the realm allows.</summary>
-    private static OpenIddictApplicationDescriptor Describe(RealmClient client)
+    private static OpenIddictApplicationDescriptor Describe(RealmClient client, Uri? origin)
     {
         var descriptor = new OpenIddictApplicationDescriptor
         {
@@ -79,14 +83,8 @@ internal sealed class ClientRegistration(IServiceProvider services, RealmModel r
                 Permissions.GrantTypes.AuthorizationCode,
                 Permissions.ResponseTypes.Code,
             ]);
-            foreach (var uri in client.RedirectUris.Where(IsExact))
-            {
-                descriptor.RedirectUris.Add(new Uri(uri));
-            }
-            foreach (var uri in client.PostLogoutRedirectUris.Where(IsExact))
-            {
-                descriptor.PostLogoutRedirectUris.Add(new Uri(uri));
-            }
+            descriptor.RedirectUris.UnionWith(client.RedirectUris.Where(IsExact).SelectMany(uri => AtOrigin(uri, origin)));
+            descriptor.PostLogoutRedirectUris.UnionWith(client.PostLogoutRedirectUris.Where(IsExact).SelectMany(uri => AtOrigin(uri, origin)));
         }
         if (client.DirectAccessGrantsEnabled)
         {
@@ -97,6 +95,17 @@ internal sealed class ClientRegistration(IServiceProvider services, RealmModel r
             descriptor.Requirements.Add(Requirements.Features.ProofKeyForCodeExchange);
         }
         return descriptor;
+    }
+
+    /// <summary>The URI as the realm has it, and the same path at <paramref name="origin"/> when there is one.</summary>
+    private static IEnumerable<Uri> AtOrigin(string uri, Uri? origin)
+    {
+        var registered = new Uri(uri);
+        yield return registered;
+        if (origin is not null)
+        {
+            yield return new Uri(origin, registered.PathAndQuery);
+        }
     }
 
     /// <summary>Keycloak accepts wildcard redirect URIs; OpenIddict matches exactly, so those are left out.</summary>

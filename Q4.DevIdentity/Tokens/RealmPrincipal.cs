@@ -15,8 +15,12 @@ namespace Q4.DevIdentity.Tokens;
 /// </summary>
 public static class RealmPrincipal
 {
-    /// <summary>Keycloak's default client scopes: always applied, asked for or not.</summary>
-    private static readonly string[] DefaultScopes = [Scopes.Profile, Scopes.Email];
+    /// <summary>
+    /// Keycloak's default client scopes: always applied, asked for or not. Keycloak also answers every code and
+    /// password grant with a refresh token bound to the SSO session; OpenIddict issues one for offline_access only,
+    /// so that scope is always granted too (a client asking for no such thing still gets its refresh token).
+    /// </summary>
+    private static readonly string[] DefaultScopes = [Scopes.Profile, Scopes.Email, Scopes.OfflineAccess];
 
     /// <summary>The claim holding the realm roles, as Keycloak's "realm roles" mapper writes it.</summary>
     public const string RealmAccessClaim = "realm_access";

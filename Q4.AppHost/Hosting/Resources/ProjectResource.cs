@@ -22,6 +22,9 @@ public sealed class ProjectResource(string name, IProjectMetadata project) : Res
 
     internal Dictionary<string, string> Environment { get; } = [];
 
+    /// <summary>Variables whose value is another project's address.</summary>
+    internal Dictionary<string, EndpointReference> EndpointVariables { get; } = [];
+
     /// <summary>Environment variables that receive the project's own folder under <c>.q4/data/</c>.</summary>
     internal List<string> DataDirectoryVariables { get; } = [];
 
@@ -121,7 +124,11 @@ public sealed class ProjectResource(string name, IProjectMetadata project) : Res
             // Kept between runs like the stores' data; every replica gets the same folder.
             environment[variable] = OwnerOnly.CreateDirectory(Path.Combine(context.State.DataDirectory, Name)).FullName;
         }
-        foreach (var (key, value) in Environment)
+        foreach (var (key, endpoint) in EndpointVariables)
+        {
+            environment[key] = endpoint.Url;
+        }
+        foreach (var (key, value) in Environment.Concat(context.Options.Environment.GetValueOrDefault(Name) ?? []))
         {
             environment[key] = value;
         }

@@ -1,0 +1,83 @@
+using System.Diagnostics;
+using System.Net;
+using Microsoft.Extensions.ServiceDiscovery;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Q4.Frontend.Live;
+
+/// <summary>
+/// What the browser fetches from the API itself, through the front end's own origin and at the API's own paths:
+/// the auctions' event streams and the photos. YARP forwards them as they come (a stream stays a stream,
+/// <c>Last-Event-ID</c> goes along), so a watcher costs the front end one open connection and no state.
+/// </summary>
+public static class LiveApi
+{
+    /// <summary>The API as service discovery names it; the same name the API client uses.</summary>
+    public const string ApiService = "https+http://apiservice";
+
+    public static IHostApplicationBuilder AddLiveEvents(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddHttpForwarder();
+        builder.Services.AddSingleton<ApiForwarder>();
+        return builder;
+    }
+
+    public static WebApplication MapLiveApi(this WebApplication app)
+    {
+        var forwarder = app.Services.GetRequiredService<ApiForwarder>();
+        app.MapGet("/auctions/{id:guid}/events", forwarder.ForwardAsync);
+        app.MapGet("/auctions/events", forwarder.ForwardAsync);
+        app.MapGet("/images/{id:guid}", forwarder.ForwardAsync);
+        return app;
+    }
+}
+
+/// <summary>
+/// Forwards one request to a replica of the API, the next one in turn; when a replica cannot be reached (it died,
+/// say) the others are tried before the browser sees an error. That matters for event streams: a browser's
+/// EventSource reconnects on its own after a dropped stream, but gives up for good on an error status.
+/// </summary>
+internal sealed class ApiForwarder(IHttpForwarder forwarder, ServiceEndpointResolver resolver)
+{
+    private static readonly ForwarderRequestConfig RequestConfig = new()
+    {
+        // Streams are open for as long as someone watches; the API sends heartbeats, so a dead one is still noticed.
+        ActivityTimeout = TimeSpan.FromMinutes(2),
+    };
+
+    private readonly HttpMessageInvoker _invoker = new(new SocketsHttpHandler
+    {
+        UseProxy = false,
+        AllowAutoRedirect = false,
+        AutomaticDecompression = DecompressionMethods.None,
+        UseCookies = false,
+        ConnectTimeout = TimeSpan.FromSeconds(5),
+        ActivityHeadersPropagator = new ReverseProxyPropagator(DistributedContextPropagator.Current),
+    });
+
+    private int _next;
+
+    public async Task ForwardAsync(HttpContext context)
+    {
+        var endpoints = (await resolver.GetEndpointsAsync(LiveApi.ApiService, context.RequestAborted)).Endpoints;
+        var first = Interlocked.Increment(ref _next);
+        for (var attempt = 0; attempt < endpoints.Count; attempt++)
+        {
+            var destination = endpoints[(int)((uint)(first + attempt) % endpoints.Count)].EndPoint switch
+            {
+                UriEndPoint uri => uri.Uri.ToString(),
+                DnsEndPoint dns => $"http://{dns.Host}:{dns.Port}/",
+                var other => $"http://{other}/",
+            };
+            var error = await forwarder.SendAsync(context, destination, _invoker, RequestConfig);
+            // Only a replica that could not be reached at all is passed over; anything it answered goes to the browser.
+            if (error != ForwarderError.Request || context.Response.HasStarted || attempt == endpoints.Count - 1)
+            {
+                return;
+            }
+            context.Features.Set<IForwarderErrorFeature>(null);
+            context.Response.StatusCode = StatusCodes.Status200OK;
+        }
+        context.Response.StatusCode = StatusCodes.Status502BadGateway;
+    }
+}
