@@ -1,0 +1,47 @@
+using Deque.AxeCore.Commons;
+using Deque.AxeCore.Playwright;
+using Microsoft.Playwright;
+using Q4.Tests.Hosting;
+
+namespace Q4.Tests.Browser;
+
+/// <summary>What browser tests do again and again: sign in through the provider's page, save screenshots, scan with axe.</summary>
+public static class Pages
+{
+    /// <summary>Where screenshots go: under the test output, one folder per run (listed in the README).</summary>
+    public static readonly string ScreenshotDirectory =
+        Directory.CreateDirectory(System.IO.Path.Combine(AppContext.BaseDirectory, "screenshots")).FullName;
+
+    /// <summary>
+    /// Signs in as <paramref name="username"/> the way a person does: the header's link, the provider's login page,
+    /// and back to <paramref name="returnPath"/>.
+    /// </summary>
+    public static async Task SignInAsync(this IPage page, string username, string returnPath = "/")
+    {
+        await page.GotoAsync($"/account/login?returnUrl={Uri.EscapeDataString(returnPath)}");
+        await page.GetByLabel("Username or email").FillAsync(username);
+        await page.GetByLabel("Password").FillAsync(Tokens.DevPassword);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == returnPath.Split('?')[0]);
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Sign out" })).ToBeVisibleAsync();
+    }
+
+    /// <summary>Saves the page as <c>screenshots/&lt;name&gt;.png</c> (the whole page) and returns the path.</summary>
+    public static async Task<string> ScreenshotAsync(this IPage page, string name)
+    {
+        var path = System.IO.Path.Combine(ScreenshotDirectory, name + ".png");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
+        return path;
+    }
+
+    /// <summary>Fails with the list of every serious or critical accessibility violation axe finds on the page.</summary>
+    public static async Task AssertAccessibleAsync(this IPage page)
+    {
+        var result = await page.RunAxe();
+        var severe = result.Violations.Where(v => v.Impact is "serious" or "critical").ToList();
+        Assert.True(severe.Count == 0, $"{page.Url}: " + string.Join("\n", severe.Select(Describe)));
+    }
+
+    private static string Describe(AxeResultItem violation) =>
+        $"{violation.Impact} {violation.Id}: {violation.Help} at {string.Join(", ", violation.Nodes.Take(5).Select(n => n.Target?.ToString()))}";
+}
