@@ -29,6 +29,8 @@ public class BrowserGraph : IAsyncLifetime
         _app = await Q4AppHostFactory.StartAsync(TestContext.Current.CancellationToken,
             $"--AppHost:Environment:identity:DevIdentity__AccessTokenLifetime={AccessTokenLifetime}",
             $"--AppHost:Environment:frontend:SignIn__RefreshBefore={RefreshBefore}");
+        // Slow machines: an expectation waits as long as an action may (the default is 5 s).
+        Assertions.SetDefaultExpectTimeout(15_000);
         _playwright = await Playwright.CreateAsync();
         _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {

@@ -76,7 +76,8 @@ public sealed class DevIdentityTests(GraphFixture graph) : IDisposable
         Assert.Equal(username, token.GetClaim("preferred_username").Value);
         Assert.Equal($"{user.GetProperty("firstName").GetString()} {user.GetProperty("lastName").GetString()}", token.GetClaim("name").Value);
         Assert.Equal($"{username}@q4.example", token.GetClaim("email").Value);
-        Assert.Equal(["email", "openid", "profile"], token.GetClaim("scope").Value.Split(' ').Order());
+        // offline_access is granted to every client so that OpenIddict issues the refresh token Keycloak always issues.
+        Assert.Equal(["email", "offline_access", "openid", "profile"], token.GetClaim("scope").Value.Split(' ').Order());
         // Keycloak's lifetime for the realm: accessTokenLifespan = 900 s.
         Assert.Equal(TimeSpan.FromSeconds(900), token.ValidTo - token.IssuedAt);
         Assert.Equal(900, body.GetProperty("expires_in").GetInt32(), tolerance: 2);
