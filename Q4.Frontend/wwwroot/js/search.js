@@ -35,8 +35,9 @@ document.addEventListener('click', async event => {
   }
 }, { capture: true });
 
-// After an enhanced navigation (the back button included) the form shows the URL's choices: a select keeps what the
-// user last picked otherwise, whatever option the new page marks as selected.
+// The form shows the URL's choices. A search is a full page load, and the form says autocomplete="off" so that the
+// back button does not bring back what was picked last; after an enhanced navigation a select would also keep what
+// the user last picked, whatever option the new page marks as selected.
 window.Blazor?.addEventListener('enhancedload', () => {
   const query = new URLSearchParams(location.search);
   for (const select of document.querySelectorAll('form.search-form select')) {
