@@ -43,7 +43,7 @@ async Task<string> Token(string user)
 
 // Sellers and bidders: one seller, ten bidders taking turns so that no bidder outbids itself.
 var seller = await Token("alice");
-var bidders = await Task.WhenAll(Enumerable.Range(1, 10).Select(i => Token($"bidder{i}")));
+var bidders = await Task.WhenAll(Enumerable.Range(1, 10).Select(i => Token($"bidder{i:000}")));
 
 var auctions = new List<Guid>();
 for (var i = 0; i < auctionCount; i++)
