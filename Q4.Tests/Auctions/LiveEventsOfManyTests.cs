@@ -107,4 +107,27 @@ public sealed class LiveEventsOfManyTests(GraphFixture graph)
         var problem = await ProblemAssert.IsProblemAsync(notFound, HttpStatusCode.NotFound, "not_found");
         Assert.Equal([unknown], problem.GetProperty("unknownIds").EnumerateArray().Select(e => e.GetGuid()));
     }
+
+    [Fact]
+    public async Task The_front_end_forwards_the_stream_of_several_auctions_with_its_query_and_last_event_id()
+    {
+        using var seller = TestUser.Fresh(App);
+        using var bidder = TestUser.Fresh(App);
+        var ids = new[] { (await seller.CreateAuctionAsync()).Id, (await seller.CreateAuctionAsync()).Id };
+        List<LiveEvent> first;
+        using (var feed = await AuctionClient.OpenFeedAsync(App.CreateHttpClient("frontend"), ids))
+        {
+            await bidder.PlaceBidAsync(ids[1], 100);
+            first = await feed.TakeAsync(1);
+        }
+        var missed = await bidder.PlaceBidAsync(ids[0], 100);
+
+        using var resumed = await AuctionClient.OpenFeedAsync(App.CreateHttpClient("frontend"), ids, first[0].Id);
+        var replayed = Assert.Single(await resumed.TakeAsync(1));
+        Assert.Equal((ids[0], missed.Id), (replayed.Data.GetProperty("auctionId").GetGuid(), replayed.Data.GetProperty("id").GetString()));
+
+        using var client = App.CreateHttpClient("frontend");
+        using var refused = await client.GetAsync("/auctions/events?ids=nope", Cancellation);
+        await ProblemAssert.IsProblemAsync(refused, HttpStatusCode.BadRequest, "invalid_query");
+    }
 }
