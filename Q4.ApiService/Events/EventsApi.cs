@@ -1,9 +1,11 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Reflection;
 using System.Text;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Mvc;
 using Q4.Data;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Q4.ApiService.Auctions;
@@ -22,13 +24,28 @@ public static class EventsApi
         return builder;
     }
 
+    private const string EventsDescription =
+        "Events `bid`, `extended` and `closed` (their data is JSON naming the `auctionId`), and `reload` when the events " +
+        "since `Last-Event-ID` are no longer kept: read the auction again. A comment line comes when nothing else does, " +
+        "so that idle connections stay open. Browsers' EventSource sends `Last-Event-ID` when it reconnects; " +
+        "`?lastEventId=` does the same for clients that cannot set headers.";
+
     /// <summary>The most auctions one stream may watch.</summary>
     public const int MaxAuctionsPerStream = 100;
 
     public static RouteGroupBuilder MapEventsApi(this RouteGroupBuilder auctions)
     {
-        auctions.MapGet("/{id:guid}/events", WatchAuction);
-        auctions.MapGet("/events", WatchAuctions);
+        auctions.MapGet("/{id:guid}/events", WatchAuction)
+            .Describe("watchAuction", "The auction's live events as server-sent events, replayed from Last-Event-ID.", EventsDescription)
+            .Refuses(StatusCodes.Status400BadRequest, "invalid_event_id")
+            .Refuses(StatusCodes.Status404NotFound, "not_found");
+        auctions.MapGet("/events", WatchAuctions)
+            .TakesIds("ids", MaxAuctionsPerStream)
+            .Describe("watchAuctions", $"The live events of up to {MaxAuctionsPerStream} auctions on one stream, replayed from Last-Event-ID.",
+                EventsDescription + " Each event's id holds the client's position in every auction asked for: the stream ids, " +
+                "in the order of `ids`, separated by dots.")
+            .Refuses(StatusCodes.Status400BadRequest, "invalid_query", "invalid_event_id")
+            .Refuses(StatusCodes.Status404NotFound, "not_found");
         return auctions;
     }
 
@@ -39,9 +56,10 @@ public static class EventsApi
     /// what the stream still keeps gets a <c>reload</c> event instead (read the auction again), then live events.
     /// </summary>
     private static async Task<Results<EventStream, ProblemHttpResult>> WatchAuction(
-        Guid id, HttpRequest request, string? lastEventId, AuctionFactsCache auctions, CancellationToken ct)
+        Guid id, [FromHeader(Name = "Last-Event-ID")] string? lastEventIdHeader, string? lastEventId,
+        AuctionFactsCache auctions, CancellationToken ct)
     {
-        if (!TryResumePoint(request, lastEventId, 1, out var after, out var refusal))
+        if (!TryResumePoint(lastEventIdHeader ?? lastEventId, 1, out var after, out var refusal))
         {
             return refusal;
         }
@@ -60,7 +78,8 @@ public static class EventsApi
     /// each auction had since, and a <c>reload</c> concerns only the auction it names.
     /// </summary>
     private static async Task<Results<EventStream, ProblemHttpResult>> WatchAuctions(
-        [FromQuery] string[]? ids, HttpRequest request, string? lastEventId, AuctionFactsCache auctions, CancellationToken ct)
+        [FromQuery] string[]? ids, [FromHeader(Name = "Last-Event-ID")] string? lastEventIdHeader, string? lastEventId,
+        AuctionFactsCache auctions, CancellationToken ct)
     {
         var entries = (ids ?? []).SelectMany(value => value.Split(',')).Select(entry => entry.Trim()).ToList();
         if (entries.All(entry => entry.Length == 0))
@@ -80,7 +99,7 @@ public static class EventsApi
         {
             return Problems.InvalidQuery($"ids names {auctionIds.Count} auctions; one stream watches up to {MaxAuctionsPerStream}.");
         }
-        if (!TryResumePoint(request, lastEventId, auctionIds.Count, out var after, out var refusal))
+        if (!TryResumePoint(lastEventIdHeader ?? lastEventId, auctionIds.Count, out var after, out var refusal))
         {
             return refusal;
         }
@@ -98,10 +117,9 @@ public static class EventsApi
     /// Where a reconnecting client stands in each of <paramref name="count"/> auctions, from <c>Last-Event-ID</c> (or
     /// <c>?lastEventId=</c>); null positions for a client that starts afresh.
     /// </summary>
-    private static bool TryResumePoint(HttpRequest request, string? lastEventId, int count, out StreamId[]? after,
+    private static bool TryResumePoint(string? resumeFrom, int count, out StreamId[]? after,
         [NotNullWhen(false)] out ProblemHttpResult? refusal)
     {
-        var resumeFrom = request.Headers["Last-Event-ID"].FirstOrDefault() ?? lastEventId;
         after = null;
         refusal = null;
         if (string.IsNullOrEmpty(resumeFrom))
@@ -121,8 +139,11 @@ public static class EventsApi
     /// The event stream of one auction or several: the same writer for both, since one auction is the case of a list
     /// of one (its event ids are then just its stream's ids).
     /// </summary>
-    public sealed class EventStream(IReadOnlyList<Guid> auctionIds, StreamId[]? after) : IResult
+    public sealed class EventStream(IReadOnlyList<Guid> auctionIds, StreamId[]? after) : IResult, IEndpointMetadataProvider
     {
+        public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder) =>
+            builder.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status200OK, typeof(string), ["text/event-stream"]));
+
         private static readonly ReadOnlyMemory<byte> Heartbeat = ": heartbeat\n\n"u8.ToArray();
         private const int ReplayPageSize = 500;
 
