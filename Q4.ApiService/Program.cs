@@ -10,6 +10,7 @@ using Q4.Data;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.AddApiContract();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.AddInProcessCache();
 builder.AddRedisClient("redis");
@@ -23,7 +24,7 @@ builder.AddAuctionEvents();
 builder.AddImages();
 
 builder.Services.AddQ4ProblemDetails();
-builder.Services.AddOpenApi();
+builder.WithoutBackgroundWorkWhileWritingDocument();
 
 var app = builder.Build();
 
@@ -38,5 +39,8 @@ app.MapUsersApi();
 app.MapAuctionsApi().MapBiddingApi().MapEventsApi();
 app.MapImagesApi();
 
-await app.MigrateDatabaseAsync();
+if (!OpenApiContract.IsWritingDocument)
+{
+    await app.MigrateDatabaseAsync();
+}
 app.Run();

@@ -1,5 +1,9 @@
+using Q4.ApiService.Infrastructure;
+
 namespace Q4.ApiService.Auctions;
 
+/// <summary>A new auction; <c>startsAt</c> (default now) and <c>imageIds</c> may be left out.</summary>
+[OpenApiContract.RequiredProperties("title", "description", "startingPrice", "minIncrement", "endsAt")]
 public sealed record CreateAuctionRequest(
     string? Title, string? Description, long? StartingPrice, long? MinIncrement,
     DateTimeOffset? StartsAt, DateTimeOffset? EndsAt, Guid[]? ImageIds);
@@ -11,7 +15,7 @@ public sealed record ImageRef(Guid Id, string Url);
 /// <summary>An auction in full. Price, bids, bidder and end are the live values from Redis.</summary>
 public sealed record AuctionDetails(
     Guid Id, string Title, long CurrentPrice, int BidCount, DateTimeOffset StartsAt, DateTimeOffset EndsAt,
-    string Status, string? ThumbnailUrl, string Description, UserRef Seller, long StartingPrice, long MinIncrement,
+    [property: OpenApiContract.OneOf(AuctionStatusNames.Upcoming, AuctionStatusNames.Live, AuctionStatusNames.Ended)] string Status, string? ThumbnailUrl, string Description, UserRef Seller, long StartingPrice, long MinIncrement,
     UserRef? HighestBidder, IReadOnlyList<ImageRef> Images, UserRef? Winner, long MinimumBid)
 {
     public static AuctionDetails From(AuctionFacts facts, LiveState live, DateTimeOffset now)

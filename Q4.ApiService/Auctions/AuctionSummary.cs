@@ -1,15 +1,19 @@
+using Q4.ApiService.Infrastructure;
 namespace Q4.ApiService.Auctions;
 
 /// <summary>An auction as lists show it.</summary>
 public sealed record AuctionSummary(
     Guid Id, string Title, long CurrentPrice, int BidCount, DateTimeOffset StartsAt, DateTimeOffset EndsAt,
-    string Status, string? ThumbnailUrl);
+    [property: OpenApiContract.OneOf(AuctionStatusNames.Upcoming, AuctionStatusNames.Live, AuctionStatusNames.Ended)] string Status,
+    string? ThumbnailUrl);
 
 public static class AuctionStatusNames
 {
     public const string Upcoming = "upcoming";
     public const string Live = "live";
     public const string Ended = "ended";
+
+    public static readonly IReadOnlyList<string> All = [Upcoming, Live, Ended];
 
     /// <summary>What a bidder sees follows from the times; a settled auction has ended whatever its times say.</summary>
     public static string Of(bool closed, DateTimeOffset startsAt, DateTimeOffset endsAt, DateTimeOffset now) =>

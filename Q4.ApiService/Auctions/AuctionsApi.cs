@@ -29,10 +29,23 @@ public static class AuctionsApi
     public static RouteGroupBuilder MapAuctionsApi(this IEndpointRouteBuilder app)
     {
         var auctions = app.MapGroup("/auctions").WithTags("Auctions");
-        auctions.MapGet("/", Search);
-        auctions.MapPost("/", CreateAuction).RequireAuthorization().RequireActiveUser();
-        auctions.MapGet("/{id:guid}", GetAuction);
-        auctions.MapGet("/{id:guid}/bids", GetBids);
+        auctions.MapGet("/", Search)
+            .Describe("searchAuctions", "Search auctions by text, status and price, in one of seven orders, a page at a time.")
+            .AllowsValues("status", AuctionStatusNames.All)
+            .AllowsValues("sort", SearchOrder.All.Select(order => order.Name))
+            .TakesInt64("minPrice", "maxPrice")
+            .Refuses(StatusCodes.Status400BadRequest, "invalid_query", "invalid_cursor", "invalid_request");
+        auctions.MapPost("/", CreateAuction).RequireAuthorization().RequireActiveUser()
+            .Describe("createAuction", "List an item for auction; it opens at startsAt (now if left out) and ends at endsAt.")
+            .Refuses(StatusCodes.Status400BadRequest, "validation", "invalid_request")
+            .Refuses(StatusCodes.Status415UnsupportedMediaType, "unsupported_type");
+        auctions.MapGet("/{id:guid}", GetAuction)
+            .Describe("getAuction", "An auction in full, with its live price, bid count, end and the lowest bid accepted now.")
+            .Refuses(StatusCodes.Status404NotFound, "not_found");
+        auctions.MapGet("/{id:guid}/bids", GetBids)
+            .Describe("listAuctionBids", "The auction's persisted bids, newest first, a page at a time.")
+            .Refuses(StatusCodes.Status400BadRequest, "invalid_query", "invalid_cursor", "invalid_request")
+            .Refuses(StatusCodes.Status404NotFound, "not_found");
         return auctions;
     }
 

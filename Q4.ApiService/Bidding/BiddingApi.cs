@@ -8,7 +8,8 @@ using Q4.ApiService.Infrastructure;
 
 namespace Q4.ApiService.Bidding;
 
-public sealed record PlaceBidRequest(JsonElement Amount);
+[OpenApiContract.RequiredProperties("amount")]
+public sealed record PlaceBidRequest([property: OpenApiContract.Int64] JsonElement Amount);
 
 public sealed record BidAccepted(string Id, Guid AuctionId, long Amount, UserRef Bidder, DateTimeOffset PlacedAt, DateTimeOffset EndsAt);
 
@@ -28,7 +29,13 @@ public static class BiddingApi
 
     public static RouteGroupBuilder MapBiddingApi(this RouteGroupBuilder auctions)
     {
-        auctions.MapPost("/{id:guid}/bids", PlaceBid).RequireAuthorization().RequireActiveUser();
+        auctions.MapPost("/{id:guid}/bids", PlaceBid).RequireAuthorization().RequireActiveUser()
+            .Describe("placeBid", "Bid on an auction; with an Idempotency-Key, a retried request places the bid once.")
+            .Refuses(StatusCodes.Status400BadRequest, "validation", "invalid_idempotency_key", "invalid_request")
+            .Refuses(StatusCodes.Status403Forbidden, "own_auction")
+            .Refuses(StatusCodes.Status404NotFound, "not_found")
+            .Refuses(StatusCodes.Status409Conflict, "bid_too_low", "auction_not_open")
+            .Refuses(StatusCodes.Status415UnsupportedMediaType, "unsupported_type");
         return auctions;
     }
 

@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using Q4.ApiService.Infrastructure;
 
 namespace Q4.ApiService.Identity;
 
@@ -30,7 +31,7 @@ public static class ActiveUserFilter
     /// something; a blocked user may still read, including <c>GET /me</c>, which says so.
     /// </summary>
     public static TBuilder RequireActiveUser<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
-        builder.AddEndpointFilter(async (context, next) =>
+        builder.Refuses(StatusCodes.Status403Forbidden, "user_blocked").AddEndpointFilter(async (context, next) =>
         {
             var user = context.Arguments.OfType<CurrentUser>().SingleOrDefault()
                 ?? throw new InvalidOperationException("RequireActiveUser needs a CurrentUser parameter on the endpoint.");

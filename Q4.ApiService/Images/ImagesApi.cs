@@ -36,8 +36,18 @@ public static class ImagesApi
     public static RouteGroupBuilder MapImagesApi(this IEndpointRouteBuilder app)
     {
         var images = app.MapGroup("/images").WithTags("Images");
-        images.MapPost("/", Upload).RequireAuthorization().RequireActiveUser();
-        images.MapGet("/{id:guid}", GetImage);
+        images.MapPost("/", Upload).RequireAuthorization().RequireActiveUser()
+            .Describe("uploadImage", "Upload a photo (JPEG, PNG, WebP or GIF) to attach to an auction by its id.")
+            .AcceptsFile(FileField, "The image.")
+            .Refuses(StatusCodes.Status400BadRequest, "validation", "invalid_request")
+            .Refuses(StatusCodes.Status413PayloadTooLarge, "too_large")
+            .Refuses(StatusCodes.Status415UnsupportedMediaType, "unsupported_type")
+            .Refuses(StatusCodes.Status429TooManyRequests, "rate_limited");
+        images.MapGet("/{id:guid}", GetImage)
+            .Describe("getImage", "A photo's bytes; they never change under its id, so any cache may keep them.")
+            .Produces<Stream>(StatusCodes.Status200OK, ImageFormats.Jpeg, ImageFormats.Png, ImageFormats.WebP, ImageFormats.Gif)
+            .Produces(StatusCodes.Status304NotModified)
+            .Refuses(StatusCodes.Status404NotFound, "not_found");
         return images;
     }
 

@@ -10,6 +10,7 @@ namespace Q4.ApiService.Users;
 
 public sealed record Me(Guid Id, string Name, string? Email, bool Blocked, IReadOnlyList<string> Roles, DateTimeOffset CreatedAt);
 
+[OpenApiContract.RequiredProperties("name")]
 public sealed record UpdateMe(string? Name);
 
 public sealed record MyBid(string Id, Guid AuctionId, string AuctionTitle, long Amount, DateTimeOffset PlacedAt);
@@ -26,17 +27,33 @@ public static class UsersApi
     public static IEndpointRouteBuilder MapUsersApi(this IEndpointRouteBuilder app)
     {
         var me = app.MapGroup("/me").WithTags("Me").RequireAuthorization();
-        me.MapGet("/", GetMe);
-        me.MapPatch("/", UpdateMe).RequireActiveUser();
-        me.MapGet("/bids", GetMyBids);
-        me.MapGet("/auctions", GetMyAuctions);
+        me.MapGet("/", GetMe)
+            .Describe("getMe", "The signed-in user's account.");
+        me.MapPatch("/", UpdateMe).RequireActiveUser()
+            .Describe("updateMe", "Change the signed-in user's display name.")
+            .Refuses(StatusCodes.Status400BadRequest, "validation", "invalid_request")
+            .Refuses(StatusCodes.Status415UnsupportedMediaType, "unsupported_type");
+        me.MapGet("/bids", GetMyBids)
+            .Describe("listMyBids", "The signed-in user's bids, newest first, a page at a time.")
+            .Refuses(StatusCodes.Status400BadRequest, "invalid_query", "invalid_cursor", "invalid_request");
+        me.MapGet("/auctions", GetMyAuctions)
+            .Describe("listMyAuctions", "The signed-in user's auctions, newest first, a page at a time.")
+            .Refuses(StatusCodes.Status400BadRequest, "invalid_query", "invalid_cursor", "invalid_request");
 
         var admin = app.MapGroup("/admin/users").WithTags("Admin").RequireAuthorization(IdentityExtensions.AdminPolicy);
-        admin.MapGet("/", ListUsers);
+        admin.MapGet("/", ListUsers)
+            .Describe("listUsers", "Every user, oldest first, a page at a time.")
+            .Refuses(StatusCodes.Status400BadRequest, "invalid_query", "invalid_cursor", "invalid_request");
         admin.MapPost("/{id:guid}/block", (Guid id, CurrentUser caller, Q4DbContext db, UserDirectory directory) =>
-            SetBlocked(id, true, caller, db, directory));
+            SetBlocked(id, true, caller, db, directory))
+            .Describe("blockUser", "Block a user: from their next request on, they cannot bid, sell or change anything.")
+            .Refuses(StatusCodes.Status400BadRequest, "cannot_block_self")
+            .Refuses(StatusCodes.Status404NotFound, "not_found");
         admin.MapPost("/{id:guid}/unblock", (Guid id, CurrentUser caller, Q4DbContext db, UserDirectory directory) =>
-            SetBlocked(id, false, caller, db, directory));
+            SetBlocked(id, false, caller, db, directory))
+            .Describe("unblockUser", "Unblock a user.")
+            .Refuses(StatusCodes.Status400BadRequest, "cannot_block_self")
+            .Refuses(StatusCodes.Status404NotFound, "not_found");
         return app;
     }
 
