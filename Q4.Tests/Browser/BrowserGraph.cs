@@ -14,6 +14,9 @@ public class BrowserGraph : IAsyncLifetime
     /// <summary>The front end refreshes a token this long before it expires.</summary>
     public static readonly TimeSpan RefreshBefore = TimeSpan.FromSeconds(10);
 
+    /// <summary>A bid this close to the end moves it (the API's default is two minutes; tests wait less).</summary>
+    public static readonly TimeSpan SoftCloseWindow = TimeSpan.FromSeconds(15);
+
     private AppHostProcess? _app;
     private IPlaywright? _playwright;
     private IBrowser? _browser;
@@ -28,7 +31,8 @@ public class BrowserGraph : IAsyncLifetime
     {
         _app = await Q4AppHostFactory.StartAsync(TestContext.Current.CancellationToken,
             $"--AppHost:Environment:identity:DevIdentity__AccessTokenLifetime={AccessTokenLifetime}",
-            $"--AppHost:Environment:frontend:SignIn__RefreshBefore={RefreshBefore}");
+            $"--AppHost:Environment:frontend:SignIn__RefreshBefore={RefreshBefore}",
+            $"--AppHost:Environment:apiservice:Bidding__SoftCloseWindow={SoftCloseWindow}");
         // Slow machines: an expectation waits as long as an action may (the default is 5 s).
         Assertions.SetDefaultExpectTimeout(15_000);
         _playwright = await Playwright.CreateAsync();
