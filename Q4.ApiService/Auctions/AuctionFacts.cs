@@ -30,6 +30,15 @@ public sealed class AuctionFactsCache(HybridCache cache, IServiceScopeFactory sc
     public ValueTask<AuctionFacts?> GetAsync(Guid auctionId, CancellationToken cancellationToken) =>
         cache.GetOrLoadAsync($"auction:{auctionId}", scopes, auctionId, ReadAsync, EntryOptions, cancellationToken);
 
+    /// <summary>Those of <paramref name="auctionIds"/> that name no auction, in one read.</summary>
+    public async Task<List<Guid>> UnknownAsync(IReadOnlyCollection<Guid> auctionIds, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var known = await scope.ServiceProvider.GetRequiredService<Q4DbContext>().Auctions.AsNoTracking()
+            .Where(a => auctionIds.Contains(a.Id)).Select(a => a.Id).ToListAsync(cancellationToken);
+        return auctionIds.Except(known).ToList();
+    }
+
     /// <summary>
     /// The row as PostgreSQL holds it now, past the cache: the price, bid count, highest bidder and end the sync
     /// service persisted last. For rebuilding a live state Redis lost, where a cached copy could be minutes old.

@@ -11,20 +11,21 @@ namespace Q4.ApiService.Events;
 /// </summary>
 public sealed class AuctionEvent
 {
-    private AuctionEvent(Guid auctionId, StreamId id, string type, byte[] frame, long? sequence = null)
+    private AuctionEvent(Guid auctionId, StreamId id, string type, byte[] frame, int idLineLength, long? sequence = null)
     {
         Sequence = sequence;
         AuctionId = auctionId;
         Id = id;
         Type = type;
         Frame = frame;
+        Body = Frame[idLineLength..];
     }
 
     /// <summary>
     /// Not an event: the subscription provably receives again, so the watcher reads its auction's stream after the
     /// last event it sent, then goes on with live events.
     /// </summary>
-    public static AuctionEvent Resumed { get; } = new(Guid.Empty, default, "resumed", []);
+    public static AuctionEvent Resumed { get; } = new(Guid.Empty, default, "resumed", [], 0);
 
     public Guid AuctionId { get; }
 
@@ -40,6 +41,12 @@ public sealed class AuctionEvent
 
     /// <summary><c>id:</c>, <c>event:</c> and <c>data:</c> lines and the blank line that ends the event.</summary>
     public ReadOnlyMemory<byte> Frame { get; }
+
+    /// <summary>
+    /// The frame without its <c>id:</c> line, for a stream of several auctions, whose ids say where the client stands
+    /// in each of them (see <see cref="EventPositions"/>).
+    /// </summary>
+    public ReadOnlyMemory<byte> Body { get; }
 
     /// <summary>
     /// <c>reload</c>: the events after the client's last one are no longer kept (or the stream was lost), so it cannot
@@ -98,11 +105,11 @@ public sealed class AuctionEvent
 
     private static AuctionEvent Framed(Guid auctionId, string id, string type, object data, long? sequence = null)
     {
-        var frame = new StringBuilder()
-            .Append("id: ").Append(id).Append('\n')
+        var idLine = $"id: {id}\n";
+        var frame = new StringBuilder(idLine)
             .Append("event: ").Append(type).Append('\n')
             .Append("data: ").Append(JsonSerializer.Serialize(data, JsonSerializerOptions.Web)).Append("\n\n")
             .ToString();
-        return new AuctionEvent(auctionId, StreamId.Parse(id), type, Encoding.UTF8.GetBytes(frame), sequence);
+        return new AuctionEvent(auctionId, StreamId.Parse(id), type, Encoding.UTF8.GetBytes(frame), Encoding.UTF8.GetByteCount(idLine), sequence);
     }
 }

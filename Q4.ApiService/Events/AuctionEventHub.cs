@@ -31,10 +31,14 @@ public sealed class AuctionEventHub(IConnectionMultiplexer redis, IOptions<Event
     private readonly SemaphoreSlim _resyncing = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
 
-    public Watcher Watch(Guid auctionId)
+    /// <summary>One client's queue of the live events of <paramref name="auctionIds"/> (distinct), in the order they come.</summary>
+    public Watcher Watch(IReadOnlyList<Guid> auctionIds)
     {
-        var watcher = new Watcher(this, auctionId, options.Value.ClientQueueCapacity);
-        _watchers.AddOrUpdate(auctionId, static (_, w) => [w], static (_, list, w) => list.Add(w), watcher);
+        var watcher = new Watcher(this, auctionIds, options.Value.ClientQueueCapacity);
+        foreach (var auctionId in auctionIds)
+        {
+            _watchers.AddOrUpdate(auctionId, static (_, w) => [w], static (_, list, w) => list.Add(w), watcher);
+        }
         return watcher;
     }
 
@@ -71,7 +75,8 @@ public sealed class AuctionEventHub(IConnectionMultiplexer redis, IOptions<Event
                 await Task.Delay(ProbeTimeout / 2, _stopping.Token);
             }
             var count = 0;
-            foreach (var watcher in _watchers.Values.SelectMany(list => list))
+            // A client watching several auctions is listed under each of them; it catches up on all of them at once.
+            foreach (var watcher in _watchers.Values.SelectMany(list => list).Distinct())
             {
                 count++;
                 Deliver(watcher, AuctionEvent.Resumed);
@@ -152,30 +157,33 @@ public sealed class AuctionEventHub(IConnectionMultiplexer redis, IOptions<Event
     {
         if (!watcher.Queue.Writer.TryWrite(auctionEvent) && !watcher.Queue.Reader.Completion.IsCompleted)
         {
-            logger.LogInformation("Dropped a client of auction {AuctionId}: it fell {Capacity} events behind.",
-                watcher.AuctionId, options.Value.ClientQueueCapacity);
+            logger.LogInformation("Dropped a client of {Count} auction(s), the first {AuctionId}: it fell {Capacity} events behind.",
+                watcher.AuctionIds.Count, watcher.AuctionIds[0], options.Value.ClientQueueCapacity);
             watcher.Queue.Writer.TryComplete(new SlowClientException());
         }
     }
 
     private void Remove(Watcher watcher)
     {
-        while (_watchers.TryGetValue(watcher.AuctionId, out var list))
+        foreach (var auctionId in watcher.AuctionIds)
         {
-            var without = list.Remove(watcher);
-            if (without.IsEmpty
-                    ? _watchers.TryRemove(new KeyValuePair<Guid, ImmutableArray<Watcher>>(watcher.AuctionId, list))
-                    : _watchers.TryUpdate(watcher.AuctionId, without, list))
+            while (_watchers.TryGetValue(auctionId, out var list))
             {
-                return;
+                var without = list.Remove(watcher);
+                if (without.IsEmpty
+                        ? _watchers.TryRemove(new KeyValuePair<Guid, ImmutableArray<Watcher>>(auctionId, list))
+                        : _watchers.TryUpdate(auctionId, without, list))
+                {
+                    break;
+                }
             }
         }
     }
 
-    /// <summary>One client's view of one auction's live events; dispose it when the client leaves.</summary>
-    public sealed class Watcher(AuctionEventHub hub, Guid auctionId, int capacity) : IDisposable
+    /// <summary>One client's view of the live events of the auctions it watches; dispose it when the client leaves.</summary>
+    public sealed class Watcher(AuctionEventHub hub, IReadOnlyList<Guid> auctionIds, int capacity) : IDisposable
     {
-        public Guid AuctionId { get; } = auctionId;
+        public IReadOnlyList<Guid> AuctionIds { get; } = auctionIds;
 
         internal Channel<AuctionEvent> Queue { get; } = Channel.CreateBounded<AuctionEvent>(
             new BoundedChannelOptions(capacity) { SingleReader = true, SingleWriter = false, FullMode = BoundedChannelFullMode.Wait });

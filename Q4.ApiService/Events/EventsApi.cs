@@ -1,5 +1,8 @@
-using Q4.Data;
+using System.Diagnostics.CodeAnalysis;
+using System.Text;
 using System.Threading.Channels;
+using Microsoft.AspNetCore.Mvc;
+using Q4.Data;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -19,9 +22,13 @@ public static class EventsApi
         return builder;
     }
 
+    /// <summary>The most auctions one stream may watch.</summary>
+    public const int MaxAuctionsPerStream = 100;
+
     public static RouteGroupBuilder MapEventsApi(this RouteGroupBuilder auctions)
     {
         auctions.MapGet("/{id:guid}/events", WatchAuction);
+        auctions.MapGet("/events", WatchAuctions);
         return auctions;
     }
 
@@ -34,24 +41,87 @@ public static class EventsApi
     private static async Task<Results<EventStream, ProblemHttpResult>> WatchAuction(
         Guid id, HttpRequest request, string? lastEventId, AuctionFactsCache auctions, CancellationToken ct)
     {
-        var resumeFrom = request.Headers["Last-Event-ID"].FirstOrDefault() ?? lastEventId;
-        StreamId? after = null;
-        if (!string.IsNullOrEmpty(resumeFrom))
+        if (!TryResumePoint(request, lastEventId, 1, out var after, out var refusal))
         {
-            if (!StreamId.TryParse(resumeFrom, out var position))
-            {
-                return Problems.Problem(StatusCodes.Status400BadRequest, "invalid_event_id", "Last-Event-ID is not an event id of this feed.");
-            }
-            after = position;
+            return refusal;
         }
         if (await auctions.GetAsync(id, ct) is null)
         {
             return Problems.NotFound("The auction");
         }
-        return new EventStream(id, after);
+        return new EventStream([id], after);
     }
 
-    public sealed class EventStream(Guid auctionId, StreamId? after) : IResult
+    /// <summary>
+    /// One <c>text/event-stream</c> of the events of several auctions (<c>?ids=</c>, up to
+    /// <see cref="MaxAuctionsPerStream"/>, separated by commas), for a page that lists them: the same events as each
+    /// auction's own stream, each naming its <c>auctionId</c>, with the same replay. Its event ids say where the client
+    /// stands in every auction (<see cref="EventPositions"/>), so a reconnection with <c>Last-Event-ID</c> replays what
+    /// each auction had since, and a <c>reload</c> concerns only the auction it names.
+    /// </summary>
+    private static async Task<Results<EventStream, ProblemHttpResult>> WatchAuctions(
+        [FromQuery] string[]? ids, HttpRequest request, string? lastEventId, AuctionFactsCache auctions, CancellationToken ct)
+    {
+        var entries = (ids ?? []).SelectMany(value => value.Split(',')).Select(entry => entry.Trim()).ToList();
+        if (entries.All(entry => entry.Length == 0))
+        {
+            return Problems.InvalidQuery($"ids is required: the ids of up to {MaxAuctionsPerStream} auctions, separated by commas.");
+        }
+        var malformed = entries.Where(entry => !Guid.TryParse(entry, out _)).ToList();
+        if (malformed.Count > 0)
+        {
+            return Problems.Problem(StatusCodes.Status400BadRequest, "invalid_query", "The query is not valid.",
+                $"ids holds entries that are not auction ids: {string.Join(", ", malformed.Take(5).Select(entry => $"'{entry}'"))}.",
+                [new("malformedIds", malformed)]);
+        }
+        // Naming an auction twice watches it once.
+        var auctionIds = entries.Select(Guid.Parse).Distinct().ToList();
+        if (auctionIds.Count > MaxAuctionsPerStream)
+        {
+            return Problems.InvalidQuery($"ids names {auctionIds.Count} auctions; one stream watches up to {MaxAuctionsPerStream}.");
+        }
+        if (!TryResumePoint(request, lastEventId, auctionIds.Count, out var after, out var refusal))
+        {
+            return refusal;
+        }
+        var unknown = await auctions.UnknownAsync(auctionIds, ct);
+        if (unknown.Count > 0)
+        {
+            return Problems.Problem(StatusCodes.Status404NotFound, "not_found", "Some of the auctions do not exist.",
+                $"No auction has the id {string.Join(", ", unknown.Take(5))}{(unknown.Count > 5 ? ", ..." : "")}.",
+                [new("unknownIds", unknown)]);
+        }
+        return new EventStream(auctionIds, after);
+    }
+
+    /// <summary>
+    /// Where a reconnecting client stands in each of <paramref name="count"/> auctions, from <c>Last-Event-ID</c> (or
+    /// <c>?lastEventId=</c>); null positions for a client that starts afresh.
+    /// </summary>
+    private static bool TryResumePoint(HttpRequest request, string? lastEventId, int count, out StreamId[]? after,
+        [NotNullWhen(false)] out ProblemHttpResult? refusal)
+    {
+        var resumeFrom = request.Headers["Last-Event-ID"].FirstOrDefault() ?? lastEventId;
+        after = null;
+        refusal = null;
+        if (string.IsNullOrEmpty(resumeFrom))
+        {
+            return true;
+        }
+        if (!EventPositions.TryParse(resumeFrom, count, out var positions))
+        {
+            refusal = Problems.Problem(StatusCodes.Status400BadRequest, "invalid_event_id", "Last-Event-ID is not an event id of this feed.");
+            return false;
+        }
+        after = positions;
+        return true;
+    }
+
+    /// <summary>
+    /// The event stream of one auction or several: the same writer for both, since one auction is the case of a list
+    /// of one (its event ids are then just its stream's ids).
+    /// </summary>
+    public sealed class EventStream(IReadOnlyList<Guid> auctionIds, StreamId[]? after) : IResult
     {
         private static readonly ReadOnlyMemory<byte> Heartbeat = ": heartbeat\n\n"u8.ToArray();
         private const int ReplayPageSize = 500;
@@ -69,18 +139,23 @@ public static class EventsApi
             response.Headers["X-Accel-Buffering"] = "no";
             context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
 
-            // Where the client stands in the auction's stream: the id it last got, or for a new client the newest entry
-            // now. That is read before watching and the replay after, so nothing published in between is lost; what both
+            // Where the client stands in each auction's stream: the ids it last got, or for a new client the newest entries
+            // now. Those are read before watching and the replay after, so nothing published in between is lost; what both
             // deliver is sent once.
-            var position = after is { } resume ? new Position(resume, null) : await NewestAsync(redis, auctionId);
-            using var watcher = hub.Watch(auctionId);
-            await response.Body.WriteAsync(Heartbeat, ct);
-            await response.Body.FlushAsync(ct);
+            var positions = after is not null
+                ? after.Select(id => new Position(id, null)).ToArray()
+                : await Task.WhenAll(auctionIds.Select(auctionId => NewestAsync(redis, auctionId)));
+            var client = new Client(auctionIds, positions, redis, response.Body, ct);
+            using var watcher = hub.Watch(auctionIds);
             try
             {
-                var sent = await ReplayAsync(redis, position, response.Body, checkKept: after is not null, ct);
-                await ForwardLiveAsync(watcher.Events, sent, response.Body, heartbeatInterval,
-                    from => ReplayAsync(redis, from, response.Body, checkKept: true, ct), ct);
+                // An id with no event: the client knows where it stands even if it reconnects before any event came.
+                await client.WriteOpeningAsync();
+                for (var i = 0; i < auctionIds.Count; i++)
+                {
+                    await client.ReplayAsync(i, checkKept: after is not null);
+                }
+                await client.ForwardLiveAsync(watcher.Events, heartbeatInterval);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -92,47 +167,123 @@ public static class EventsApi
             }
         }
 
-        /// <summary>Where a client stands: the last event it got, and that event's sequence number when known.</summary>
+        /// <summary>Where a client stands in an auction: the last event it got, and that event's sequence number when known.</summary>
         private readonly record struct Position(StreamId Id, long? Sequence)
         {
             public static Position Of(AuctionEvent sent) => new(sent.Id, sent.Sequence);
         }
 
-        private async Task<Position> NewestAsync(IDatabase redis, Guid auctionId) =>
+        private static async Task<Position> NewestAsync(IDatabase redis, Guid auctionId) =>
             (await redis.StreamRangeAsync(RedisKeys.AuctionEventStream(auctionId), "-", "+", 1, Order.Descending)) is [var newest]
-                ? Position.Of(EventOf(newest))
+                ? Position.Of(EventOf(auctionId, newest))
                 : default;
 
-        private AuctionEvent EventOf(StreamEntry entry) =>
+        private static AuctionEvent EventOf(Guid auctionId, StreamEntry entry) =>
             AuctionEvent.From(auctionId, entry.Id!, entry.Values.ToDictionary(v => (string)v.Name!, v => (string)v.Value!));
 
-        /// <summary>
-        /// Sends what the auction's stream holds after <paramref name="after"/>; the id of the last event sent. With
-        /// <paramref name="checkKept"/>, first makes sure the stream still holds everything after it: if older events
-        /// were trimmed away (or Redis lost the stream), the client gets a <c>reload</c> event instead of a silent gap.
-        /// </summary>
-        private async Task<Position> ReplayAsync(IDatabase redis, Position after, Stream body, bool checkKept, CancellationToken ct)
+        /// <summary>One connected client: where it stands in each of its auctions, and the response it reads.</summary>
+        private sealed class Client(IReadOnlyList<Guid> auctionIds, Position[] positions, IDatabase redis, Stream body, CancellationToken ct)
         {
-            var key = RedisKeys.AuctionEventStream(auctionId);
-            if (checkKept && await GapAfterAsync(redis, key, after.Id) is { } resumeFrom)
+            private readonly Dictionary<Guid, int> _index = auctionIds.Select((id, i) => (id, i)).ToDictionary(p => p.id, p => p.i);
+
+            private string Id => EventPositions.Format(positions.Select(p => p.Id).ToArray());
+
+            public async Task WriteOpeningAsync()
             {
-                await body.WriteAsync(AuctionEvent.Reload(auctionId, resumeFrom, after.Id).Frame, ct);
-                after = new Position(resumeFrom, null);
-            }
-            var sent = after;
-            while (true)
-            {
-                var entries = await redis.StreamRangeAsync(key, $"({sent.Id}", "+", ReplayPageSize);
-                foreach (var entry in entries)
-                {
-                    var auctionEvent = EventOf(entry);
-                    await body.WriteAsync(auctionEvent.Frame, ct);
-                    sent = Position.Of(auctionEvent);
-                }
+                await body.WriteAsync(Encoding.UTF8.GetBytes($"id: {Id}\n\n"), ct);
+                await body.WriteAsync(Heartbeat, ct);
                 await body.FlushAsync(ct);
-                if (entries.Length < ReplayPageSize)
+            }
+
+            /// <summary>Sends an event of auction <paramref name="i"/>, which moves the client on to it there.</summary>
+            private async Task SendAsync(int i, AuctionEvent auctionEvent, Position now)
+            {
+                positions[i] = now;
+                if (positions.Length == 1)
                 {
-                    return sent;
+                    // The event's own id says it all: its frame goes out as built, shared by every watcher.
+                    await body.WriteAsync(auctionEvent.Frame, ct);
+                }
+                else
+                {
+                    await body.WriteAsync(Encoding.UTF8.GetBytes($"id: {Id}\n"), ct);
+                    await body.WriteAsync(auctionEvent.Body, ct);
+                }
+            }
+
+            /// <summary>
+            /// Sends what auction <paramref name="i"/>'s stream holds after where the client stands. With
+            /// <paramref name="checkKept"/>, first makes sure the stream still holds everything after it: if older events
+            /// were trimmed away (or Redis lost the stream), the client gets a <c>reload</c> event instead of a silent gap.
+            /// </summary>
+            public async Task ReplayAsync(int i, bool checkKept)
+            {
+                var auctionId = auctionIds[i];
+                var key = RedisKeys.AuctionEventStream(auctionId);
+                if (checkKept && await GapAfterAsync(redis, key, positions[i].Id) is { } resumeFrom)
+                {
+                    await SendAsync(i, AuctionEvent.Reload(auctionId, resumeFrom, positions[i].Id), new Position(resumeFrom, null));
+                }
+                while (true)
+                {
+                    var entries = await redis.StreamRangeAsync(key, $"({positions[i].Id}", "+", ReplayPageSize);
+                    foreach (var entry in entries)
+                    {
+                        var auctionEvent = EventOf(auctionId, entry);
+                        await SendAsync(i, auctionEvent, Position.Of(auctionEvent));
+                    }
+                    await body.FlushAsync(ct);
+                    if (entries.Length < ReplayPageSize)
+                    {
+                        return;
+                    }
+                }
+            }
+
+            public async Task ForwardLiveAsync(ChannelReader<AuctionEvent> events, TimeSpan heartbeatInterval)
+            {
+                while (true)
+                {
+                    using (var quiet = CancellationTokenSource.CreateLinkedTokenSource(ct))
+                    {
+                        quiet.CancelAfter(heartbeatInterval);
+                        try
+                        {
+                            if (!await events.WaitToReadAsync(quiet.Token))
+                            {
+                                return;
+                            }
+                        }
+                        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                        {
+                            await body.WriteAsync(Heartbeat, ct);
+                            await body.FlushAsync(ct);
+                            continue;
+                        }
+                    }
+                    while (events.TryRead(out var auctionEvent))
+                    {
+                        if (ReferenceEquals(auctionEvent, AuctionEvent.Resumed))
+                        {
+                            for (var i = 0; i < positions.Length; i++)
+                            {
+                                await ReplayAsync(i, checkKept: true);
+                            }
+                        }
+                        else if (_index.TryGetValue(auctionEvent.AuctionId, out var i) && auctionEvent.Id > positions[i].Id)
+                        {
+                            if (positions[i].Sequence is { } last && auctionEvent.Sequence is { } next && next != last + 1)
+                            {
+                                // Out of turn: events between were lost on the way. The stream has them, this one included.
+                                await ReplayAsync(i, checkKept: true);
+                            }
+                            else
+                            {
+                                await SendAsync(i, auctionEvent, Position.Of(auctionEvent));
+                            }
+                        }
+                    }
+                    await body.FlushAsync(ct);
                 }
             }
         }
@@ -159,52 +310,6 @@ public static class EventsApi
             var trimmed = info.EntriesAdded > info.Length
                 && (info.FirstEntry.IsNull || after < StreamId.Parse(info.FirstEntry.Id!));
             return trimmed || after > newest ? newest : null;
-        }
-
-        private static async Task ForwardLiveAsync(ChannelReader<AuctionEvent> events, Position sent, Stream body,
-            TimeSpan heartbeatInterval, Func<Position, Task<Position>> catchUp, CancellationToken ct)
-        {
-            while (true)
-            {
-                using (var quiet = CancellationTokenSource.CreateLinkedTokenSource(ct))
-                {
-                    quiet.CancelAfter(heartbeatInterval);
-                    try
-                    {
-                        if (!await events.WaitToReadAsync(quiet.Token))
-                        {
-                            return;
-                        }
-                    }
-                    catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-                    {
-                        await body.WriteAsync(Heartbeat, ct);
-                        await body.FlushAsync(ct);
-                        continue;
-                    }
-                }
-                while (events.TryRead(out var auctionEvent))
-                {
-                    if (ReferenceEquals(auctionEvent, AuctionEvent.Resumed))
-                    {
-                        sent = await catchUp(sent);
-                    }
-                    else if (auctionEvent.Id > sent.Id)
-                    {
-                        if (sent.Sequence is { } last && auctionEvent.Sequence is { } next && next != last + 1)
-                        {
-                            // Out of turn: events between were lost on the way. The stream has them, this one included.
-                            sent = await catchUp(sent);
-                        }
-                        else
-                        {
-                            await body.WriteAsync(auctionEvent.Frame, ct);
-                            sent = Position.Of(auctionEvent);
-                        }
-                    }
-                }
-                await body.FlushAsync(ct);
-            }
         }
     }
 }

@@ -72,9 +72,19 @@ public static class AuctionClient
     /// Opens the auction's event stream and yields its events as they come. The response headers are awaited
     /// before the first item is asked for, so events placed after <c>OpenAsync</c> returns are never missed.
     /// </summary>
-    public static async Task<LiveFeed> OpenFeedAsync(HttpClient client, Guid auctionId, string? lastEventId = null)
+    public static Task<LiveFeed> OpenFeedAsync(HttpClient client, Guid auctionId, string? lastEventId = null) =>
+        OpenFeedAsync(client, $"/auctions/{auctionId}/events", lastEventId);
+
+    /// <summary>Opens one event stream for all of <paramref name="auctionIds"/>, as <see cref="OpenFeedAsync(HttpClient, Guid, string?)"/> does.</summary>
+    public static Task<LiveFeed> OpenFeedAsync(HttpClient client, IEnumerable<Guid> auctionIds, string? lastEventId = null) =>
+        OpenFeedAsync(client, EventsOf(auctionIds), lastEventId);
+
+    /// <summary>The path of the one event stream of several auctions.</summary>
+    public static string EventsOf(IEnumerable<Guid> auctionIds) => $"/auctions/events?ids={string.Join(",", auctionIds)}";
+
+    private static async Task<LiveFeed> OpenFeedAsync(HttpClient client, string path, string? lastEventId)
     {
-        var request = new HttpRequestMessage(HttpMethod.Get, $"/auctions/{auctionId}/events");
+        var request = new HttpRequestMessage(HttpMethod.Get, path);
         if (lastEventId is not null)
         {
             request.Headers.Add("Last-Event-ID", lastEventId);

@@ -54,6 +54,55 @@ public sealed class LiveEventsRecoveryTests(SyncChaosGraph chaos) : IClassFixtur
         Assert.Equal(placed.Select(bid => bid.Id), got);
     }
 
+    [Fact]
+    public async Task A_watcher_of_several_auctions_gets_every_bid_of_each_once_in_order_while_redis_drops_the_pubsub_connections()
+    {
+        using var seller = TestUser.Fresh(App);
+        using var bidder = TestUser.Fresh(App);
+        var auctions = new[]
+        {
+            await seller.CreateAuctionAsync(startingPrice: 100, minIncrement: 1),
+            await seller.CreateAuctionAsync(startingPrice: 100, minIncrement: 1),
+            await seller.CreateAuctionAsync(startingPrice: 100, minIncrement: 1),
+        };
+        await using var watcher = new EventSourceLike(App.CreateHttpClient("apiservice", 0), AuctionClient.EventsOf(auctions.Select(a => a.Id)));
+        await watcher.ConnectedAsync();
+
+        await using var admin = await ConnectionMultiplexer.ConnectAsync(App.GetConnectionString("redis") + ",allowAdmin=true");
+        var placed = new List<BidResponse>();
+        var amount = 100L;
+        for (var round = 0; round < 4; round++)
+        {
+            for (var i = 0; i < 15; i++)
+            {
+                placed.Add(await bidder.PlaceBidAsync(auctions[i % 3].Id, amount + i / 3, replica: 1));
+            }
+            amount += 5;
+            var killed = (long)await admin.GetDatabase().ExecuteAsync("CLIENT", "KILL", "TYPE", "pubsub");
+            Assert.True(killed > 0, "no pub/sub connection was there to kill");
+            for (var i = 0; i < 6; i++)
+            {
+                placed.Add(await bidder.PlaceBidAsync(auctions[i % 3].Id, amount + i / 3, replica: 1));
+            }
+            amount += 2;
+        }
+
+        var events = await watcher.WaitForAsync(placed.Count, TimeSpan.FromSeconds(20));
+        TestContext.Current.TestOutputHelper?.WriteLine($"{events.Count} events over {watcher.Connections} connections");
+        Assert.DoesNotContain(events, e => e.EventType == "reload");
+        var got = events.Select(e => JsonDocument.Parse(e.Data).RootElement)
+            .Select(data => (Auction: data.GetProperty("auctionId").GetGuid(), Id: data.GetProperty("id").GetString())).ToList();
+        var missing = placed.Select(bid => bid.Id).Except(got.Select(e => e.Id)).ToList();
+        Assert.True(missing.Count == 0, $"{missing.Count} of {placed.Count} bids never reached the watcher, e.g. {string.Join(", ", missing.Take(5))}; " +
+            $"what the watcher's replica said of Redis:\n{string.Join("\n", RedisLinesOfReplica(0))}");
+        Assert.Equal(placed.Count, got.Count);
+        foreach (var auction in auctions)
+        {
+            Assert.Equal(placed.Where(bid => bid.AuctionId == auction.Id).Select(bid => bid.Id),
+                got.Where(e => e.Auction == auction.Id).Select(e => e.Id));
+        }
+    }
+
     /// <summary>What the API replica logged about its Redis connection and its watchers.</summary>
     private IEnumerable<string> RedisLinesOfReplica(int replica)
     {
@@ -74,7 +123,11 @@ public sealed class LiveEventsRecoveryTests(SyncChaosGraph chaos) : IClassFixtur
         private readonly TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly Task _reading;
 
-        public EventSourceLike(HttpClient client, Guid auctionId)
+        public EventSourceLike(HttpClient client, Guid auctionId) : this(client, $"/auctions/{auctionId}/events")
+        {
+        }
+
+        public EventSourceLike(HttpClient client, string path)
         {
             _reading = Task.Run(async () =>
             {
@@ -83,7 +136,7 @@ public sealed class LiveEventsRecoveryTests(SyncChaosGraph chaos) : IClassFixtur
                 {
                     try
                     {
-                        using var request = new HttpRequestMessage(HttpMethod.Get, $"/auctions/{auctionId}/events");
+                        using var request = new HttpRequestMessage(HttpMethod.Get, path);
                         if (lastEventId is not null)
                         {
                             request.Headers.Add("Last-Event-ID", lastEventId);
