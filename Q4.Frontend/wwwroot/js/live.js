@@ -18,6 +18,22 @@ function left(ms) {
   return m > 0 ? `${m} min ${String(sec).padStart(2, '0')} s left` : `${sec} s left`;
 }
 
+// Every countdown under root says the time left until its datetime; the rendered end stays as its title.
+function tick(root) {
+  for (const countdown of root.querySelectorAll('[data-countdown]')) {
+    if (!countdown.title) countdown.title = countdown.textContent;
+    countdown.textContent = left(new Date(countdown.dateTime) - Date.now());
+  }
+}
+
+// Moves a countdown to a later end; false when the end did not move.
+function moveCountdown(countdown, endsAt) {
+  if (!countdown || !endsAt || new Date(endsAt) <= new Date(countdown.dateTime)) return false;
+  countdown.dateTime = endsAt;
+  countdown.title = '';
+  return true;
+}
+
 class Q4Auction extends HTMLElement {
   static observedAttributes = ['data-auction-id'];
 
@@ -62,12 +78,7 @@ class Q4Auction extends HTMLElement {
 
   $(selector) { return this.querySelector(selector); }
 
-  tick() {
-    const countdown = this.$('[data-countdown]');
-    if (!countdown) return;
-    if (!countdown.title) countdown.title = countdown.textContent;
-    countdown.textContent = left(new Date(countdown.dateTime) - Date.now());
-  }
+  tick() { tick(this); }
 
   bid(bid) {
     const list = this.$('[data-bid-list]');
@@ -103,10 +114,7 @@ class Q4Auction extends HTMLElement {
   }
 
   moveEnd(endsAt) {
-    const countdown = this.$('[data-countdown]');
-    if (!countdown || !endsAt || new Date(endsAt) <= new Date(countdown.dateTime)) return;
-    countdown.dateTime = endsAt;
-    countdown.title = '';
+    if (!moveCountdown(this.$('[data-countdown]'), endsAt)) return;
     const notice = this.$('[data-end-moved]');
     if (notice) {
       notice.textContent = `A late bid moved the end to ${new Date(endsAt).toLocaleTimeString()}.`;
@@ -191,3 +199,69 @@ class Q4Auction extends HTMLElement {
 }
 
 customElements.define('q4-auction', Q4Auction);
+
+// A list of auction cards (AuctionCard.razor): one event stream for all of them (/auctions/events?ids=...), however
+// many there are, moving each card's price, bid count and end as bids arrive. The ids are an attribute, so a page that
+// arrives by enhanced navigation with other cards restarts the stream.
+class Q4Cards extends HTMLElement {
+  static observedAttributes = ['data-ids'];
+
+  connectedCallback() { this.start(); }
+
+  disconnectedCallback() { this.stop(); }
+
+  attributeChangedCallback(name, before, after) {
+    if (this.isConnected && before !== null && before !== after) {
+      this.stop();
+      this.start();
+    }
+  }
+
+  start() {
+    this.timer = setInterval(() => tick(this), 1000);
+    tick(this);
+    const ids = this.dataset.ids;
+    if (!ids) return;
+    const source = this.source = new EventSource(`/auctions/events?ids=${encodeURIComponent(ids)}`);
+    source.onopen = () => { this.dataset.live = 'open'; };
+    source.onerror = () => { this.dataset.live = source.readyState === EventSource.CLOSED ? 'closed' : 'reconnecting'; };
+    source.addEventListener('bid', e => {
+      const bid = JSON.parse(e.data);
+      for (const card of this.cards(bid.auctionId)) {
+        card.querySelector('[data-card-price]').textContent = price(bid.amount);
+        const count = card.querySelector('[data-card-bids]');
+        count.dataset.cardBids = Number(count.dataset.cardBids) + 1;
+        count.textContent = bids(Number(count.dataset.cardBids));
+        moveCountdown(card.querySelector('[data-countdown]'), bid.endsAt);
+        card.classList.remove('moved');
+        void card.offsetWidth;
+        card.classList.add('moved');
+      }
+      tick(this);
+    });
+    source.addEventListener('extended', e => {
+      const event = JSON.parse(e.data);
+      for (const card of this.cards(event.auctionId)) moveCountdown(card.querySelector('[data-countdown]'), event.endsAt);
+      tick(this);
+    });
+    source.addEventListener('closed', e => {
+      for (const card of this.cards(JSON.parse(e.data).auctionId)) {
+        const time = card.querySelector('[data-countdown]');
+        if (time) time.replaceWith('Ended');
+      }
+    });
+  }
+
+  stop() {
+    this.source?.close();
+    this.source = null;
+    clearInterval(this.timer);
+    delete this.dataset.live;
+  }
+
+  cards(auctionId) {
+    return this.querySelectorAll(`[data-card-id="${CSS.escape(auctionId)}"]`);
+  }
+}
+
+customElements.define('q4-cards', Q4Cards);
