@@ -22,4 +22,7 @@ public static class Format
 
     /// <summary>A UTC time, said in UTC: the server does not know the reader's zone (scripts show it locally).</summary>
     public static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("d MMM yyyy, HH:mm 'UTC'", Culture);
+
+    /// <summary>A moment to the second (a bid's time), in UTC.</summary>
+    public static string Clock(DateTimeOffset at) => at.UtcDateTime.ToString("HH:mm:ss 'UTC'", Culture);
 }

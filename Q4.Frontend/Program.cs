@@ -1,4 +1,5 @@
 using Q4.Frontend.Api;
+using Q4.Frontend.Bidding;
 using Q4.Frontend.Components;
 using Q4.Frontend.Live;
 using Q4.Frontend.SignIn;
@@ -31,6 +32,7 @@ app.MapStaticAssets();
 app.MapDefaultEndpoints();
 app.MapSignInApi();
 app.MapLiveApi();
+app.MapBidApi();
 app.MapRazorComponents<App>();
 
 app.Run();

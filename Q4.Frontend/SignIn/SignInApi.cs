@@ -62,6 +62,9 @@ public static class SignInApi
                 oidc.ClientId = options.ClientId;
                 oidc.ClientSecret = options.ClientSecret;
                 oidc.ResponseType = "code";
+                // The code comes back in the redirect's query: the default (a form the provider's page posts by script)
+                // would leave a browser without JavaScript on that page.
+                oidc.ResponseMode = "query";
                 oidc.UsePkce = true;
                 oidc.SaveTokens = true;
                 oidc.MapInboundClaims = false;

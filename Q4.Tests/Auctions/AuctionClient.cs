@@ -26,16 +26,21 @@ public static class AuctionClient
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
     /// <summary>Creates a live auction (starts now) that ends after <paramref name="endsIn"/> (default one hour).</summary>
+    /// <remarks>With <paramref name="startsIn"/>, it starts that long from now instead; <paramref name="imageIds"/> are its photos.</remarks>
     public static async Task<AuctionResponse> CreateAuctionAsync(this TestUser seller, TimeSpan? endsIn = null,
-        long startingPrice = 100, long minIncrement = 10, string title = "Pocket watch", int replica = 0)
+        long startingPrice = 100, long minIncrement = 10, string title = "Pocket watch", int replica = 0,
+        TimeSpan? startsIn = null, IReadOnlyList<Guid>? imageIds = null, string description = "Runs five minutes fast.")
     {
+        var now = DateTimeOffset.UtcNow;
         using var response = await seller.Api(replica).PostAsJsonAsync("/auctions", new
         {
             title,
-            description = "Runs five minutes fast.",
+            description,
             startingPrice,
             minIncrement,
-            endsAt = DateTimeOffset.UtcNow + (endsIn ?? TimeSpan.FromHours(1)),
+            startsAt = startsIn is { } delay ? now + delay : (DateTimeOffset?)null,
+            endsAt = now + (startsIn ?? TimeSpan.Zero) + (endsIn ?? TimeSpan.FromHours(1)),
+            imageIds = imageIds ?? [],
         }, Cancellation);
         Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync(Cancellation));
         return (await response.Content.ReadFromJsonAsync<AuctionResponse>(Cancellation))!;

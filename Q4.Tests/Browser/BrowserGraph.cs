@@ -1,4 +1,5 @@
 using Microsoft.Playwright;
+using Q4.Hosting;
 using Q4.Tests.Hosting;
 
 namespace Q4.Tests.Browser;
@@ -14,6 +15,11 @@ public class BrowserGraph : IAsyncLifetime
     /// <summary>The front end refreshes a token this long before it expires.</summary>
     public static readonly TimeSpan RefreshBefore = TimeSpan.FromSeconds(10);
 
+    /// <summary>A bid this close to the end moves it (the API's default is two minutes; tests wait less).</summary>
+    public static readonly TimeSpan SoftCloseWindow = TimeSpan.FromSeconds(15);
+
+    private readonly List<ServiceProcess> _replacements = [];
+    private readonly Dictionary<int, int> _apiPids = [];
     private AppHostProcess? _app;
     private IPlaywright? _playwright;
     private IBrowser? _browser;
@@ -28,7 +34,8 @@ public class BrowserGraph : IAsyncLifetime
     {
         _app = await Q4AppHostFactory.StartAsync(TestContext.Current.CancellationToken,
             $"--AppHost:Environment:identity:DevIdentity__AccessTokenLifetime={AccessTokenLifetime}",
-            $"--AppHost:Environment:frontend:SignIn__RefreshBefore={RefreshBefore}");
+            $"--AppHost:Environment:frontend:SignIn__RefreshBefore={RefreshBefore}",
+            $"--AppHost:Environment:apiservice:Bidding__SoftCloseWindow={SoftCloseWindow}");
         // Slow machines: an expectation waits as long as an action may (the default is 5 s).
         Assertions.SetDefaultExpectTimeout(15_000);
         _playwright = await Playwright.CreateAsync();
@@ -55,8 +62,41 @@ public class BrowserGraph : IAsyncLifetime
         return context;
     }
 
+    /// <summary>
+    /// Kills API replica <paramref name="replica"/> the way a crash does (SIGKILL) and returns once it is gone; the
+    /// replica is down until <see cref="RestartApiReplicaAsync"/>.
+    /// </summary>
+    public async Task KillApiReplicaAsync(int replica)
+    {
+        var pid = _apiPids.GetValueOrDefault(replica, App.GetPids("apiservice")[replica]);
+        Assert.True(Signals.Send(pid, Signals.SIGKILL), $"API replica {replica} (pid {pid}) was already gone");
+        for (var waited = 0; Signals.IsAlive(pid); waited++)
+        {
+            Assert.True(waited < 100, $"API replica {replica} (pid {pid}) outlived SIGKILL for 10 s");
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Starts a new API replica at the killed one's address (where the front end and the tests look for it), with the
+    /// graph's settings; it lives as long as the graph, so later tests find two replicas again.
+    /// </summary>
+    public async Task RestartApiReplicaAsync(int replica)
+    {
+        var environment = ServiceProcess.ApiEnvironment(App);
+        environment["Bidding__SoftCloseWindow"] = SoftCloseWindow.ToString();
+        var process = await ServiceProcess.StartAsync(new Projects.Q4_ApiService(), environment, TestContext.Current.CancellationToken,
+            url: App.GetUrls("apiservice")[replica].TrimEnd('/'));
+        _replacements.Add(process);
+        _apiPids[replica] = process.Pid;
+    }
+
     public async ValueTask DisposeAsync()
     {
+        foreach (var replacement in _replacements)
+        {
+            await replacement.DisposeAsync();
+        }
         if (_browser is not null)
         {
             await _browser.DisposeAsync();

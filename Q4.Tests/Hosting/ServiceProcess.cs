@@ -50,9 +50,10 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     /// <summary>Starts the project and returns once its <c>/health</c> answers 200.</summary>
     public static async Task<ServiceProcess> StartAsync(
-        Q4.Hosting.IProjectMetadata project, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken)
+        Q4.Hosting.IProjectMetadata project, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken,
+        string? url = null)
     {
-        var service = Launch(project, environment);
+        var service = Launch(project, environment, url: url);
         try
         {
             await service.WaitUntilAnswersAsync("/health", TimeSpan.FromMinutes(1), cancellationToken);
@@ -67,12 +68,14 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     /// <summary>
     /// Starts the project's built assembly from its project folder (as the AppHost does) on a free loopback port,
-    /// in <paramref name="environmentName"/>, without waiting for anything.
+    /// in <paramref name="environmentName"/>, without waiting for anything; at <paramref name="url"/> instead when given (the
+    /// address of a replica it replaces).
     /// </summary>
     public static ServiceProcess Launch(
-        Q4.Hosting.IProjectMetadata project, IReadOnlyDictionary<string, string> environment, string environmentName = "Development")
+        Q4.Hosting.IProjectMetadata project, IReadOnlyDictionary<string, string> environment, string environmentName = "Development",
+        string? url = null)
     {
-        var url = $"http://127.0.0.1:{FreePort()}";
+        url ??= $"http://127.0.0.1:{FreePort()}";
         var startInfo = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = Path.GetDirectoryName(project.ProjectPath),
