@@ -1,6 +1,7 @@
 using Q4.Frontend.Api;
 using Q4.Frontend.Components;
 using Q4.Frontend.Live;
+using Q4.Frontend.Sell;
 using Q4.Frontend.SignIn;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -31,6 +32,7 @@ app.MapStaticAssets();
 app.MapDefaultEndpoints();
 app.MapSignInApi();
 app.MapLiveApi();
+app.MapSellApi();
 app.MapRazorComponents<App>();
 
 app.Run();
