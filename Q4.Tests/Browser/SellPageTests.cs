@@ -151,6 +151,38 @@ public sealed partial class SellPageTests(BrowserGraph graph)
         Assert.Equal(DateTimeOffset.ParseExact(endsText + "Z", "yyyy-MM-dd'T'HH:mmK", CultureInfo.InvariantCulture), auction.EndsAt);
     }
 
+    [Fact]
+    public async Task Each_refused_photo_says_why_and_the_eleventh_upload_of_the_hour_says_when_to_try_again()
+    {
+        await using var context = await graph.NewContextAsync(phone: true);
+        var page = await context.NewPageAsync();
+        await page.SignInAsync("bidder009", "/sell");
+
+        // A text file, and a "PNG" that is none: refused by the page, and by the API (which counts neither against the quota).
+        var input = page.GetByLabel("Choose photos");
+        await input.SetInputFilesAsync(new[]
+        {
+            new FilePayload { Name = "notes.txt", MimeType = "text/plain", Buffer = "not a photo"u8.ToArray() },
+            new FilePayload { Name = "fake.png", MimeType = "image/png", Buffer = "not a photo either"u8.ToArray() },
+        });
+        var items = page.Locator("[data-photo-list] li");
+        await Assertions.Expect(items.Filter(new() { HasText = "notes.txt" }).GetByRole(AriaRole.Alert)).ToHaveTextAsync(new Regex("^Not an image"));
+        await Assertions.Expect(items.Filter(new() { HasText = "fake.png" }).GetByRole(AriaRole.Alert))
+            .ToHaveTextAsync("Not an image this site accepts (JPEG, PNG, WebP or GIF).");
+
+        // Ten photos (the hourly quota) and one more.
+        await input.SetInputFilesAsync(Enumerable.Range(1, 11)
+            .Select(i => new FilePayload { Name = $"photo{i:00}.png", MimeType = "image/png", Buffer = ImageFiles.Png() }));
+        await Assertions.Expect(items).ToHaveCountAsync(13);
+        await Assertions.Expect(items.Locator("[role=status]", new() { HasText = "Uploaded" })).ToHaveCountAsync(10);
+        // The uploads race for the quota: whichever photo came eleventh is told when the next one is possible.
+        var limited = items.GetByRole(AriaRole.Alert).Filter(new() { HasText = "you can upload again at" });
+        await Assertions.Expect(limited).ToHaveCountAsync(1);
+        await Assertions.Expect(limited).ToHaveTextAsync(new Regex(@"^Too many uploads; you can upload again at \d\d:\d\d\.$"));
+        await page.ScreenshotAsync("sell-photo-errors-phone");
+        await page.AssertAccessibleAsync();
+    }
+
     [GeneratedRegex(@"/auctions/([0-9a-f-]{36})$")]
     private static partial Regex AuctionUrl();
 }

@@ -168,7 +168,7 @@ function refusal(request, problem) {
     case 'rate_limited': {
       const seconds = Number(request.getResponseHeader('Retry-After'));
       if (!Number.isFinite(seconds)) return 'Too many uploads for now; try again later.';
-      const at = new Date(Date.now() + seconds * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hour12: false });
+      const at = new Date(Date.now() + seconds * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
       return `Too many uploads; you can upload again at ${at}.`;
     }
     case 'signed_out':
