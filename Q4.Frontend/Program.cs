@@ -2,6 +2,7 @@ using Q4.Frontend.Api;
 using Q4.Frontend.Bidding;
 using Q4.Frontend.Components;
 using Q4.Frontend.Live;
+using Q4.Frontend.Sell;
 using Q4.Frontend.SignIn;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -33,6 +34,7 @@ app.MapDefaultEndpoints();
 app.MapSignInApi();
 app.MapLiveApi();
 app.MapBidApi();
+app.MapSellApi();
 app.MapRazorComponents<App>();
 
 app.Run();

@@ -84,6 +84,10 @@ public sealed class ApiClient(HttpClient http)
     public Task<Page<MyBid>> GetMyBidsAsync(string? cursor = null, int? limit = null, CancellationToken ct = default) =>
         GetAsync<Page<MyBid>>(Paged("me/bids", cursor, limit), ct);
 
+    /// <summary>The auctions the user bid on, bid on last first, each with their highest bid and standing.</summary>
+    public Task<Page<MyBidAuction>> GetMyBidAuctionsAsync(string? cursor = null, int? limit = null, CancellationToken ct = default) =>
+        GetAsync<Page<MyBidAuction>>(Paged("me/bids/auctions", cursor, limit), ct);
+
     public Task<Page<AuctionSummary>> GetMyAuctionsAsync(string? cursor = null, int? limit = null, CancellationToken ct = default) =>
         GetAsync<Page<AuctionSummary>>(Paged("me/auctions", cursor, limit), ct);
 

@@ -32,6 +32,17 @@ public sealed record Me(Guid Id, string Name, string? Email, bool Blocked, IRead
 
 public sealed record MyBid(string Id, Guid AuctionId, string AuctionTitle, long Amount, DateTimeOffset PlacedAt);
 
+/// <summary>An auction the user bid on; <see cref="Standing"/> is one of <see cref="Standings"/>.</summary>
+public sealed record MyBidAuction(AuctionSummary Auction, long MyHighestBid, string Standing);
+
+public static class Standings
+{
+    public const string Winning = "winning";
+    public const string Outbid = "outbid";
+    public const string Won = "won";
+    public const string Lost = "lost";
+}
+
 public sealed record AdminUser(Guid Id, string Name, string? Email, string Issuer, string Subject, bool Blocked, DateTimeOffset CreatedAt);
 
 /// <summary>What the search page asks for; the names are the API's query parameters, and the page's URL uses them too.</summary>

@@ -57,7 +57,10 @@ internal sealed class ApiForwarder(IHttpForwarder forwarder, ServiceEndpointReso
 
     private int _next;
 
-    public async Task ForwardAsync(HttpContext context)
+    public Task ForwardAsync(HttpContext context) => ForwardWithAsync(context, HttpTransformer.Default);
+
+    /// <summary>As <see cref="ForwardAsync"/>, with <paramref name="transformer"/> shaping the request sent to the API.</summary>
+    public async Task ForwardWithAsync(HttpContext context, HttpTransformer transformer)
     {
         var endpoints = (await resolver.GetEndpointsAsync(LiveApi.ApiService, context.RequestAborted)).Endpoints;
         var first = Interlocked.Increment(ref _next);
@@ -69,7 +72,7 @@ internal sealed class ApiForwarder(IHttpForwarder forwarder, ServiceEndpointReso
                 DnsEndPoint dns => $"http://{dns.Host}:{dns.Port}/",
                 var other => $"http://{other}/",
             };
-            var error = await forwarder.SendAsync(context, destination, _invoker, RequestConfig);
+            var error = await forwarder.SendAsync(context, destination, _invoker, RequestConfig, transformer);
             // Only a replica that could not be reached at all is passed over; anything it answered goes to the browser.
             if (error != ForwarderError.Request || context.Response.HasStarted || attempt == endpoints.Count - 1)
             {

@@ -28,6 +28,19 @@ public static class SeedAsync
         return id;
     }
 
+    /// <summary>An auction that ended an hour ago and was settled by the sync service: <paramref name="winnerId"/> won it at <paramref name="price"/>.</summary>
+    public static async Task<Guid> EndedAuctionAsync(AppHostProcess app, Guid sellerId, Guid winnerId, long price, int bidCount, CancellationToken ct)
+    {
+        var id = Guid.CreateVersion7();
+        var endsAt = DateTimeOffset.UtcNow.AddHours(-1);
+        await ExecuteAsync(app, """
+            INSERT INTO auctions (id, seller_id, title, description, starting_price, min_increment, current_price, bid_count,
+                                  highest_bidder_id, winner_id, starts_at, ends_at, closed_at, status, created_at)
+            VALUES ($1, $2, 'Ended in the past', '', 100, 10, $3, $4, $5, $5, $6, $7, $7, 'closed', clock_timestamp())
+            """, ct, id, sellerId, price, bidCount, winnerId, endsAt.AddDays(-1), endsAt);
+        return id;
+    }
+
     /// <summary>A persisted bid as the sync service writes it; returns its id (the stream entry id).</summary>
     public static async Task<string> BidAsync(AppHostProcess app, Guid auctionId, Guid bidderId, long amount, CancellationToken ct)
     {
