@@ -147,6 +147,9 @@ public sealed class ApiContractTests(GraphFixture graph)
         await seen.CallAsync(bidder.Api(), HttpMethod.Get, "/me/bids?limit=1");
         await seen.CallAsync(bidder.Api(), HttpMethod.Get, "/me/bids?limit=0");
         await seen.CallAsync(anonymous, HttpMethod.Get, "/me/bids");
+        await seen.CallAsync(bidder.Api(), HttpMethod.Get, "/me/bids/auctions?limit=1");
+        await seen.CallAsync(bidder.Api(), HttpMethod.Get, "/me/bids/auctions?cursor=garbage");
+        await seen.CallAsync(anonymous, HttpMethod.Get, "/me/bids/auctions");
         await seen.CallAsync(seller.Api(), HttpMethod.Get, "/me/auctions");
         await seen.CallAsync(seller.Api(), HttpMethod.Get, "/me/auctions?cursor=nonsense");
         await seen.CallAsync(anonymous, HttpMethod.Get, "/me/auctions");
