@@ -82,6 +82,11 @@ public sealed class AccountPageTests(BrowserGraph graph)
         await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync($"your name is now “{chosen}”");
         await Assertions.Expect(name).ToHaveValueAsync(chosen);
         await Assertions.Expect(name).Not.ToHaveAttributeAsync("aria-invalid", "true");
+        // The header says the new name too, on this page and the next.
+        var header = page.Locator("header.top");
+        await Assertions.Expect(header).ToContainTextAsync(chosen);
+        await page.GotoAsync("/search");
+        await Assertions.Expect(header).ToContainTextAsync(chosen);
         using var after = await TestUser.SignInAsync(graph.App, "bidder007", Cancellation);
         Assert.Equal(chosen, (await after.GetMeAsync(1, Cancellation)).Name);
     }
