@@ -1,0 +1,95 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Playwright;
+using Q4.Tests.Auctions;
+using Q4.Tests.Hosting;
+using Q4.Tests.Users;
+
+namespace Q4.Tests.Browser;
+
+/// <summary>
+/// A second front-end replica beside the graph's, with no sticky sessions: a browser signed in through one replica is
+/// signed in on the other, and a form one replica rendered is accepted by the other. Sessions live in Redis and the
+/// keys that protect the cookie and the antiforgery tokens are shared through Redis, so any replica serves anyone.
+/// </summary>
+[Collection(BrowserCollection.Name)]
+public sealed class FrontendReplicaTests(BrowserGraph graph)
+{
+    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_session_and_a_form_from_one_replica_are_good_on_another()
+    {
+        using var seller = await TestUser.SignInAsync(graph.App, "carol", Cancellation);
+        var auction = await seller.CreateAuctionAsync(title: "Replicated barometer", startingPrice: 100, minIncrement: 10);
+
+        // Same host name as the graph's front end, another port: the browser sends the same cookies to both.
+        await using var second = await ServiceProcess.StartAsync(new Projects.Q4_Frontend(), FrontendEnvironment(), Cancellation,
+            url: $"http://localhost:{FreePort()}");
+
+        await using var context = await graph.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await page.SignInAsync("bidder171", $"/auctions/{auction.Id}");
+
+        // The second replica never saw this sign-in; it reads the session from Redis.
+        var account = await context.NewPageAsync();
+        await account.GotoAsync($"{second.Url}/account");
+        Assert.Equal("/account", new Uri(account.Url).AbsolutePath);
+        await Assertions.Expect(account.GetByRole(AriaRole.Heading, new() { Name = "Your account" })).ToBeVisibleAsync();
+
+        // The bid form the first replica rendered (its antiforgery token, the idempotency key), posted to the second.
+        var form = page.Locator("form[data-bid-form]");
+        var answer = await context.APIRequest.PostAsync($"{second.Url}/auctions/{auction.Id}/bid", new()
+        {
+            Form = FormOf(context.APIRequest,
+                ("__RequestVerificationToken", await form.Locator("input[name=__RequestVerificationToken]").InputValueAsync()),
+                ("IdempotencyKey", await form.Locator("[data-idempotency-key]").InputValueAsync()),
+                ("Amount", "100")),
+        });
+        Assert.Equal((int)HttpStatusCode.OK, answer.Status);
+
+        // The first replica's page shows the bid, as every watcher's does.
+        await Assertions.Expect(page.Locator("[data-bid-list] > li").First).ToContainTextAsync("€100");
+        await Assertions.Expect(page.Locator("[data-standing]")).ToHaveTextAsync("You are the highest bidder.");
+
+        // A form post without the antiforgery token is refused and places nothing.
+        var forged = await context.APIRequest.PostAsync($"{second.Url}/auctions/{auction.Id}/bid", new()
+        {
+            Form = FormOf(context.APIRequest, ("IdempotencyKey", Guid.NewGuid().ToString()), ("Amount", "500")),
+        });
+        Assert.Equal((int)HttpStatusCode.BadRequest, forged.Status);
+        Assert.Equal(100, (await seller.GetAuctionAsync(auction.Id)).CurrentPrice);
+    }
+
+    private Dictionary<string, string> FrontendEnvironment()
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["ConnectionStrings__redis"] = graph.App.GetConnectionString("redis"),
+            ["services__identity__http__0"] = graph.App.GetUrls("identity")[0].TrimEnd('/'),
+        };
+        var api = graph.App.GetUrls("apiservice");
+        for (var i = 0; i < api.Count; i++)
+        {
+            environment[$"services__apiservice__http__{i}"] = api[i].TrimEnd('/');
+        }
+        return environment;
+    }
+
+    private static IFormData FormOf(IAPIRequestContext request, params (string Name, string Value)[] fields)
+    {
+        var form = request.CreateFormData();
+        foreach (var (name, value) in fields)
+        {
+            form.Set(name, value);
+        }
+        return form;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
