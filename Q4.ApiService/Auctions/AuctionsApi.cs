@@ -31,6 +31,7 @@ public static class AuctionsApi
         var auctions = app.MapGroup("/auctions").WithTags("Auctions");
         auctions.MapGet("/", Search)
             .Describe("searchAuctions", "Search auctions by text, status and price, in one of seven orders, a page at a time.")
+            .Paged()
             .AllowsValues("status", AuctionStatusNames.All)
             .AllowsValues("sort", SearchOrder.All.Select(order => order.Name))
             .TakesInt64("minPrice", "maxPrice")
@@ -44,6 +45,7 @@ public static class AuctionsApi
             .Refuses(StatusCodes.Status404NotFound, "not_found");
         auctions.MapGet("/{id:guid}/bids", GetBids)
             .Describe("listAuctionBids", "The auction's persisted bids, newest first, a page at a time.")
+            .Paged()
             .Refuses(StatusCodes.Status400BadRequest, "invalid_query", "invalid_cursor", "invalid_request")
             .Refuses(StatusCodes.Status404NotFound, "not_found");
         return auctions;

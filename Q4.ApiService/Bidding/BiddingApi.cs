@@ -31,6 +31,8 @@ public static class BiddingApi
     {
         auctions.MapPost("/{id:guid}/bids", PlaceBid).RequireAuthorization().RequireActiveUser()
             .Describe("placeBid", "Bid on an auction; with an Idempotency-Key, a retried request places the bid once.")
+            .Explains(IdempotencyHeader, "Names the attempt (a UUID, say): sent again, it is answered with the bid it placed, " +
+                "never a second one. Visible ASCII.", MaxIdempotencyKeyLength)
             .Refuses(StatusCodes.Status400BadRequest, "validation", "invalid_idempotency_key", "invalid_request")
             .Refuses(StatusCodes.Status403Forbidden, "own_auction")
             .Refuses(StatusCodes.Status404NotFound, "not_found")

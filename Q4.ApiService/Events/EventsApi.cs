@@ -37,10 +37,15 @@ public static class EventsApi
     {
         auctions.MapGet("/{id:guid}/events", WatchAuction)
             .Describe("watchAuction", "The auction's live events as server-sent events, replayed from Last-Event-ID.", EventsDescription)
+            .Explains("Last-Event-ID", "The id of the last event received: the stream first replays what came after it.")
+            .Explains("lastEventId", "The same as Last-Event-ID, for clients that cannot set headers.")
             .Refuses(StatusCodes.Status400BadRequest, "invalid_event_id")
             .Refuses(StatusCodes.Status404NotFound, "not_found");
         auctions.MapGet("/events", WatchAuctions)
             .TakesIds("ids", MaxAuctionsPerStream)
+            .Explains("ids", $"The auctions to watch: up to {MaxAuctionsPerStream} ids, separated by commas (or the parameter repeated).")
+            .Explains("Last-Event-ID", "The id of the last event received (a position per auction): the stream first replays what each auction had since.")
+            .Explains("lastEventId", "The same as Last-Event-ID, for clients that cannot set headers.")
             .Describe("watchAuctions", $"The live events of up to {MaxAuctionsPerStream} auctions on one stream, replayed from Last-Event-ID.",
                 EventsDescription + " Each event's id holds the client's position in every auction asked for: the stream ids, " +
                 "in the order of `ids`, separated by dots.")

@@ -83,7 +83,14 @@ public static partial class OpenApiContract
     }
 
     /// <summary>What a parameter the handler reads as text (to answer a bad value in words) must be to be valid.</summary>
-    public sealed record ParameterSchema(string Name, Func<OpenApiSchema> Schema, bool Required = false);
+    public sealed record ParameterSchema(string Name, Func<OpenApiSchema>? Schema, bool Required = false, string? Description = null);
+
+    /// <summary>What the parameter means, and optionally what it must be.</summary>
+    public static TBuilder Explains<TBuilder>(this TBuilder builder, string parameter, string description, int? maxLength = null)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new ParameterSchema(parameter,
+            maxLength is { } max ? () => new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = max } : null,
+            Description: description));
 
     /// <summary>The parameter takes one of <paramref name="values"/>.</summary>
     public static TBuilder AllowsValues<TBuilder>(this TBuilder builder, string parameter, IEnumerable<string> values)
@@ -92,6 +99,13 @@ public static partial class OpenApiContract
         var allowed = values.ToList();
         return builder.WithMetadata(new ParameterSchema(parameter, () => Strings(allowed)));
     }
+
+    /// <summary>The endpoint answers a page at a time (<see cref="Pagination"/>): its <c>limit</c> and <c>cursor</c>.</summary>
+    public static TBuilder Paged<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder => builder
+        .WithMetadata(new ParameterSchema("limit",
+            () => new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int32", Minimum = "1", Maximum = Pagination.MaxLimit.ToString() },
+            Description: $"Items a page (default {Pagination.DefaultLimit})."))
+        .WithMetadata(new ParameterSchema("cursor", null, Description: "The previous page's nextCursor, for the page after it."));
 
     /// <summary>The parameters are whole numbers (64-bit).</summary>
     public static TBuilder TakesInt64<TBuilder>(this TBuilder builder, params string[] parameters)
@@ -296,8 +310,9 @@ public static partial class OpenApiContract
         {
             if (operation.Parameters?.FirstOrDefault(p => p.Name == described.Name) is OpenApiParameter parameter)
             {
-                parameter.Schema = described.Schema();
+                parameter.Schema = described.Schema?.Invoke() ?? parameter.Schema;
                 parameter.Required |= described.Required;
+                parameter.Description = described.Description ?? parameter.Description;
             }
         }
         if (operation.Responses.TryGetValue("200", out var ok) && ok is OpenApiResponse { Content: { } content }

@@ -66,17 +66,20 @@ public static class UsersApi
             .Refuses(StatusCodes.Status415UnsupportedMediaType, "unsupported_type");
         me.MapGet("/bids", GetMyBids)
             .Describe("listMyBids", "The signed-in user's bids, newest first, a page at a time.")
+            .Paged()
             .Refuses(StatusCodes.Status400BadRequest, "invalid_query", "invalid_cursor", "invalid_request");
         me.MapGet("/bids/auctions", GetMyBidAuctions)
             .Describe("listMyBidAuctions", "Each auction the signed-in user bid on, with their highest bid and standing, latest first, a page at a time.")
             .Refuses(StatusCodes.Status400BadRequest, "invalid_query", "invalid_cursor", "invalid_request");
         me.MapGet("/auctions", GetMyAuctions)
             .Describe("listMyAuctions", "The signed-in user's auctions, newest first, a page at a time.")
+            .Paged()
             .Refuses(StatusCodes.Status400BadRequest, "invalid_query", "invalid_cursor", "invalid_request");
 
         var admin = app.MapGroup("/admin/users").WithTags("Admin").RequireAuthorization(IdentityExtensions.AdminPolicy);
         admin.MapGet("/", ListUsers)
             .Describe("listUsers", "Every user, oldest first, a page at a time.")
+            .Paged()
             .Refuses(StatusCodes.Status400BadRequest, "invalid_query", "invalid_cursor", "invalid_request");
         admin.MapPost("/{id:guid}/block", (Guid id, CurrentUser caller, Q4DbContext db, UserDirectory directory) =>
             SetBlocked(id, true, caller, db, directory))

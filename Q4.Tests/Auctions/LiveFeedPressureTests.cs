@@ -33,11 +33,13 @@ public sealed class LiveFeedPressureTests(GraphFixture graph)
         var auction = await seller.CreateAuctionAsync();
         var quiet = await seller.CreateAuctionAsync();
 
-        // A quiet stream hears a comment every second, and nothing else.
+        // A quiet stream hears where it opened (an id and no event: no events yet), then a comment every second, and
+        // nothing else.
         using (var client = api.CreateHttpClient())
         using (var stream = await client.GetStreamAsync($"/auctions/{quiet.Id}/events", Cancellation))
         using (var reader = new StreamReader(stream))
         {
+            Assert.Equal("id: 0-0", await reader.ReadLineAsync(Cancellation).AsTask().WaitAsync(TimeSpan.FromSeconds(5), Cancellation));
             var started = DateTime.UtcNow;
             var heartbeats = 0;
             while (heartbeats < 3)
