@@ -181,8 +181,8 @@ public static partial class OpenApiContract
             Title = "Q4 auctions API",
             Version = DocumentName,
             Description = "Auctions, bids, live events, images and accounts. Every refusal is `application/problem+json` " +
-                "with a machine-readable `code` (and `errors` by field for `validation`). Amounts are whole units of " +
-                "currency as 64-bit integers.",
+                "with a machine-readable `code` (and `errors` by field for `validation`). Amounts are 64-bit integer " +
+                "counts of the smallest currency unit (cents); times are ISO-8601 UTC.",
         };
         // The API is reached through whatever origin serves it (a load balancer, the front end): never one replica's
         // own address.
