@@ -10,6 +10,7 @@ using Q4.Data;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+// The OpenAPI contract; early, because while the build writes the document it stands in for the stores' settings.
 builder.AddApiContract();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.AddInProcessCache();

@@ -304,6 +304,25 @@ public static partial class OpenApiContract
                 {
                     [ProblemContentType] = new() { Schema = new OpenApiSchemaReference(ProblemSchema, context.Document) },
                 },
+                Headers = group.Key is StatusCodes.Status429TooManyRequests or StatusCodes.Status503ServiceUnavailable
+                    ? new Dictionary<string, IOpenApiHeader>
+                    {
+                        ["Retry-After"] = new OpenApiHeader
+                        {
+                            Description = "Seconds to wait before trying again.",
+                            Schema = new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int32", Minimum = "1" },
+                        },
+                    }
+                    : null,
+            };
+        }
+        if (operation.Responses.TryGetValue("201", out var created) && created is OpenApiResponse createdResponse)
+        {
+            createdResponse.Headers ??= new Dictionary<string, IOpenApiHeader>();
+            createdResponse.Headers["Location"] = new OpenApiHeader
+            {
+                Description = "Where the created resource is.",
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "uri-reference" },
             };
         }
         foreach (var described in metadata.OfType<ParameterSchema>())
