@@ -30,6 +30,10 @@ public static class BidAttempt
             return new BidResult(false, false, string.IsNullOrWhiteSpace(amountText) ? "Enter the amount you want to bid." : error,
                 "validation");
         }
+        if (amount == 0)
+        {
+            return new BidResult(false, false, "Enter an amount of more than €0.", "validation");
+        }
         var key = string.IsNullOrWhiteSpace(idempotencyKey) ? NewKey() : idempotencyKey;
         try
         {
