@@ -8,8 +8,16 @@ public static class Format
 {
     private static readonly CultureInfo Culture = CultureInfo.GetCultureInfo("en-US");
 
-    /// <summary>Prices are whole units of the auction's currency.</summary>
-    public static string Price(long amount) => "€" + amount.ToString("N0", Culture);
+    /// <summary>
+    /// A price as the API gives it, a count of euro cents, in euros: "€120" when it is whole euros, "€120.50" otherwise,
+    /// en-US grouping. wwwroot/js/live.js writes prices the same way.
+    /// </summary>
+    public static string Price(long cents) =>
+        "€" + (cents / 100m).ToString(cents % 100 == 0 ? "N0" : "N2", Culture);
+
+    /// <summary>An amount in euros as a form field shows it ("120", "120.50", no grouping): what <see cref="Money"/> reads back.</summary>
+    public static string Euros(long cents) =>
+        (cents / 100m).ToString(cents % 100 == 0 ? "0" : "0.00", CultureInfo.InvariantCulture);
 
     public static string Bids(int count) => count == 1 ? "1 bid" : $"{count.ToString("N0", Culture)} bids";
 

@@ -37,6 +37,6 @@ public static class BidForm
     public const string Quick = "Quick";
     public const string IdempotencyKey = "IdempotencyKey";
 
-    /// <summary>A quick amount's button names the amount itself; otherwise the typed amount counts.</summary>
+    /// <summary>A quick amount's button names the amount itself; otherwise the typed amount counts. Both are in euros.</summary>
     public static string? AmountOf(string? quick, string? typed) => string.IsNullOrWhiteSpace(quick) ? typed : quick;
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using Q4.Frontend.Api;
 
@@ -19,17 +18,21 @@ public sealed record BidResult(bool Accepted, bool Decided, string Message, stri
 public static class BidAttempt
 {
     /// <summary>
-    /// The amount typed (or a quick amount's button) as the form sends it. An API refusal becomes words; a 401 is
+    /// The amount typed (or a quick amount's button) as the form sends it, in euros; the API is sent cents. An amount
+    /// that cannot be read is refused here without asking the API. An API refusal becomes words; a 401 is
     /// left to <c>UseSignInOnUnauthorized</c>, which sends the browser to sign in.
     /// </summary>
     public static async Task<BidResult> PlaceAsync(ApiClient api, Guid auctionId, string? amountText, string? idempotencyKey,
         CancellationToken ct)
     {
-        if (!long.TryParse(amountText?.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var amount))
+        if (!Money.TryParseEuros(amountText, out var amount, out var error))
         {
-            return new BidResult(false, false, string.IsNullOrWhiteSpace(amountText)
-                ? "Enter the amount you want to bid."
-                : "Enter the amount as a whole number of euros, such as 120.", "validation");
+            return new BidResult(false, false, string.IsNullOrWhiteSpace(amountText) ? "Enter the amount you want to bid." : error,
+                "validation");
+        }
+        if (amount == 0)
+        {
+            return new BidResult(false, false, "Enter an amount of more than €0.", "validation");
         }
         var key = string.IsNullOrWhiteSpace(idempotencyKey) ? NewKey() : idempotencyKey;
         try

@@ -17,9 +17,9 @@ public sealed class AccountPageTests(BrowserGraph graph)
         using var seller = await TestUser.SignInAsync(graph.App, "carol", Cancellation);
         using var alice = await TestUser.SignInAsync(graph.App, "alice", Cancellation);
         using var bob = await TestUser.SignInAsync(graph.App, "bob", Cancellation);
-        var auction = await seller.CreateAuctionAsync(startingPrice: 100, minIncrement: 10, title: $"Cuckoo clock {word}");
-        await alice.PlaceBidAsync(auction.Id, 100);
-        await bob.PlaceBidAsync(auction.Id, 130);
+        var auction = await seller.CreateAuctionAsync(startingPrice: 10000, minIncrement: 1000, title: $"Cuckoo clock {word}");
+        await alice.PlaceBidAsync(auction.Id, 10000);
+        await bob.PlaceBidAsync(auction.Id, 13000);
 
         await using var aliceContext = await graph.NewContextAsync();
         var alicePage = await aliceContext.NewPageAsync();
@@ -41,7 +41,7 @@ public sealed class AccountPageTests(BrowserGraph graph)
         await bobPage.AssertAccessibleAsync();
 
         // Alice bids again: the standings turn.
-        await alice.PlaceBidAsync(auction.Id, 140);
+        await alice.PlaceBidAsync(auction.Id, 14000);
         await alicePage.ReloadAsync();
         await Assertions.Expect(await BidItemAsync(alicePage, word)).ToContainTextAsync("Winning");
         await bobPage.ReloadAsync();

@@ -17,7 +17,7 @@ public sealed class AdminPageTests(BrowserGraph graph)
         using var bob = await TestUser.SignInAsync(graph.App, "bob", Cancellation);
         using var admin = await TestUser.SignInAsync(graph.App, "admin", Cancellation);
         var bobId = (await bob.GetMeAsync(0, Cancellation)).Id;
-        var auction = await seller.CreateAuctionAsync(startingPrice: 100, minIncrement: 10);
+        var auction = await seller.CreateAuctionAsync(startingPrice: 10000, minIncrement: 1000);
 
         await using var context = await graph.NewContextAsync();
         var page = await context.NewPageAsync();
@@ -42,14 +42,14 @@ public sealed class AdminPageTests(BrowserGraph graph)
             // Every API replica refuses bob's bid once it has heard of the block.
             for (var replica = 0; replica < 2; replica++)
             {
-                using var refused = await BidUntilAsync(bob, auction.Id, 100, replica, HttpStatusCode.Forbidden);
+                using var refused = await BidUntilAsync(bob, auction.Id, 10000, replica, HttpStatusCode.Forbidden);
                 await ProblemAssert.IsProblemAsync(refused, HttpStatusCode.Forbidden, "user_blocked");
             }
 
             await row.GetByRole(AriaRole.Button, new() { Name = "Unblock" }).ClickAsync();
             await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("is unblocked");
             await Assertions.Expect(page.Locator($"tr[data-user='{bobId}']").GetByRole(AriaRole.Cell, new() { Name = "Active" })).ToBeVisibleAsync();
-            using var accepted = await BidUntilAsync(bob, auction.Id, 200, 1, HttpStatusCode.Created);
+            using var accepted = await BidUntilAsync(bob, auction.Id, 20000, 1, HttpStatusCode.Created);
             Assert.Equal(HttpStatusCode.Created, accepted.StatusCode);
         }
         finally

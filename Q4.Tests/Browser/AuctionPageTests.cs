@@ -25,7 +25,7 @@ public sealed class AuctionPageTests(BrowserGraph graph)
         {
             photos.Add((await seller.UploadImageAsync(ImageFiles.Png())).Id);
         }
-        var auction = await seller.CreateAuctionAsync(title: "Brass <b>telescope</b> & tripod", imageIds: photos,
+        var auction = await seller.CreateAuctionAsync(startingPrice: 10000, minIncrement: 1000, title: "Brass <b>telescope</b> & tripod", imageIds: photos,
             description: "Extends to 90 cm.\nComes with its <script>alert(1)</script> case.");
 
         await using var firstContext = await graph.NewContextAsync();
@@ -82,13 +82,13 @@ public sealed class AuctionPageTests(BrowserGraph graph)
         using var seller = await TestUser.SignInAsync(graph.App, "carol", Cancellation);
         using var bidder = await TestUser.SignInAsync(graph.App, "bidder154", Cancellation);
         // Ends within the soft-close window, so any bid moves the end.
-        var auction = await seller.CreateAuctionAsync(endsIn: BrowserGraph.SoftCloseWindow - TimeSpan.FromSeconds(2));
+        var auction = await seller.CreateAuctionAsync(startingPrice: 10000, minIncrement: 1000, endsIn: BrowserGraph.SoftCloseWindow - TimeSpan.FromSeconds(2));
         await OpenLiveAsync(page, auction.Id);
         var countdown = page.Locator("[data-countdown]");
         var before = DateTimeOffset.Parse((await countdown.GetAttributeAsync("datetime"))!);
         Assert.Equal(auction.EndsAt, before);
 
-        var bid = await bidder.PlaceBidAsync(auction.Id, 100);
+        var bid = await bidder.PlaceBidAsync(auction.Id, 10000);
         Assert.True(bid.EndsAt > auction.EndsAt, "the bid did not extend the auction: is the soft-close window set?");
 
         await Assertions.Expect(page.Locator("[data-end-moved]")).ToContainTextAsync("A late bid moved the end");
@@ -106,8 +106,8 @@ public sealed class AuctionPageTests(BrowserGraph graph)
         using var seller = await TestUser.SignInAsync(graph.App, "carol", Cancellation);
         using var winner = await TestUser.SignInAsync(graph.App, "bidder155", Cancellation);
         // Long enough that a bid placed at once is outside the soft-close window and does not move the end.
-        var auction = await seller.CreateAuctionAsync(endsIn: BrowserGraph.SoftCloseWindow + TimeSpan.FromSeconds(5), title: "Carriage clock");
-        await winner.PlaceBidAsync(auction.Id, 130);
+        var auction = await seller.CreateAuctionAsync(startingPrice: 10000, minIncrement: 1000, endsIn: BrowserGraph.SoftCloseWindow + TimeSpan.FromSeconds(5), title: "Carriage clock");
+        await winner.PlaceBidAsync(auction.Id, 13000);
         await OpenLiveAsync(page, auction.Id);
         await Assertions.Expect(page.Locator("[data-standing]")).ToHaveTextAsync("You are the highest bidder.");
 
@@ -124,7 +124,7 @@ public sealed class AuctionPageTests(BrowserGraph graph)
     public async Task Without_javascript_the_page_reads_and_a_plain_form_post_places_the_bid_once()
     {
         using var seller = await TestUser.SignInAsync(graph.App, "carol", Cancellation);
-        var auction = await seller.CreateAuctionAsync(title: "Writing desk");
+        var auction = await seller.CreateAuctionAsync(startingPrice: 10000, minIncrement: 1000, title: "Writing desk");
         await using var context = await graph.NewContextAsync(javaScript: false);
         var page = await context.NewPageAsync();
         await page.SignInAsync("bidder156", $"/auctions/{auction.Id}");
@@ -149,7 +149,7 @@ public sealed class AuctionPageTests(BrowserGraph graph)
         await Assertions.Expect(page.Locator("[data-bid-list] > li")).ToHaveCountAsync(1);
         Assert.NotEqual(key, await page.Locator("[data-idempotency-key]").InputValueAsync());
         var after = await seller.GetAuctionAsync(auction.Id);
-        Assert.Equal((1, 120L), (after.BidCount, after.CurrentPrice));
+        Assert.Equal((1, 12000L), (after.BidCount, after.CurrentPrice));
         await page.ScreenshotAsync("auction-nojs-desktop");
     }
 
@@ -157,8 +157,8 @@ public sealed class AuctionPageTests(BrowserGraph graph)
     public async Task Every_refusal_is_said_in_words_next_to_the_bid_box_with_the_form_kept()
     {
         using var seller = await TestUser.SignInAsync(graph.App, "carol", Cancellation);
-        var live = await seller.CreateAuctionAsync(title: "Sewing machine");
-        var upcoming = await seller.CreateAuctionAsync(title: "Gramophone", startsIn: TimeSpan.FromHours(1));
+        var live = await seller.CreateAuctionAsync(startingPrice: 10000, minIncrement: 1000, title: "Sewing machine");
+        var upcoming = await seller.CreateAuctionAsync(startingPrice: 10000, minIncrement: 1000, title: "Gramophone", startsIn: TimeSpan.FromHours(1));
         await using var context = await graph.NewContextAsync();
         var page = await context.NewPageAsync();
         await page.SignInAsync("bidder157");
@@ -166,10 +166,15 @@ public sealed class AuctionPageTests(BrowserGraph graph)
         var message = page.Locator("#bid-message");
 
         await OpenLiveAsync(page, live.Id);
+        // Amounts are euros with at most two decimals; anything else is refused before the API is asked.
         await amount.FillAsync("0");
         await page.GetByRole(AriaRole.Button, new() { Name = "Place bid" }).ClickAsync();
-        await Assertions.Expect(message).ToContainTextAsync("The amount must be a whole number from 1");
+        await Assertions.Expect(message).ToHaveTextAsync("Enter an amount of more than €0.");
         await Assertions.Expect(amount).ToHaveValueAsync("0");
+        await amount.FillAsync("120.505");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Place bid" }).ClickAsync();
+        await Assertions.Expect(message).ToHaveTextAsync("Enter the amount in euros, such as 120 or 120.50.");
+        await Assertions.Expect(amount).ToHaveValueAsync("120.505");
 
         await amount.FillAsync("50");
         await page.GetByRole(AriaRole.Button, new() { Name = "Place bid" }).ClickAsync();
@@ -186,7 +191,7 @@ public sealed class AuctionPageTests(BrowserGraph graph)
 
         // The seller's own auction.
         using var sellerUser = await TestUser.SignInAsync(graph.App, "bidder157", Cancellation);
-        var own = await sellerUser.CreateAuctionAsync(title: "Mantel clock");
+        var own = await sellerUser.CreateAuctionAsync(startingPrice: 10000, minIncrement: 1000, title: "Mantel clock");
         await OpenLiveAsync(page, own.Id);
         await page.GetByRole(AriaRole.Button, new() { Name = "Bid €100" }).ClickAsync();
         await Assertions.Expect(message).ToHaveTextAsync("This is your own auction: sellers cannot bid on it.");
@@ -218,28 +223,33 @@ public sealed class AuctionPageTests(BrowserGraph graph)
     public async Task A_double_click_places_one_bid_and_the_next_attempt_has_a_new_key()
     {
         using var seller = await TestUser.SignInAsync(graph.App, "carol", Cancellation);
-        var auction = await seller.CreateAuctionAsync(title: "Oil lamp");
+        var auction = await seller.CreateAuctionAsync(startingPrice: 10000, minIncrement: 1000, title: "Oil lamp");
         await using var context = await graph.NewContextAsync();
         var page = await context.NewPageAsync();
         await page.SignInAsync("bidder158");
         await OpenLiveAsync(page, auction.Id);
         var key = await page.Locator("[data-idempotency-key]").InputValueAsync();
 
-        await page.GetByLabel("Your bid in euros").FillAsync("100");
+        // Typed in euros, sent to the API in cents.
+        await page.GetByLabel("Your bid in euros").FillAsync("123.45");
         await page.GetByRole(AriaRole.Button, new() { Name = "Place bid" }).DblClickAsync();
-        // A second bid of 100 would be refused as too low and say so; this one says accepted, and there is one bid.
-        await Assertions.Expect(page.Locator("#bid-message")).ToHaveTextAsync("Your bid of €100 was accepted.");
+        // A second bid of €123.45 would be refused as too low and say so; this one says accepted, and there is one bid.
+        await Assertions.Expect(page.Locator("#bid-message")).ToHaveTextAsync("Your bid of €123.45 was accepted.");
         await Assertions.Expect(page.Locator("[data-bid-list] > li")).ToHaveCountAsync(1);
         await Assertions.Expect(page.Locator("[data-idempotency-key]")).Not.ToHaveValueAsync(key);
         var after = await seller.GetAuctionAsync(auction.Id);
-        Assert.Equal((1, 100L), (after.BidCount, after.CurrentPrice));
+        Assert.Equal((1, 12345L), (after.BidCount, after.CurrentPrice));
+        // The new minimum and the quick amounts follow in euros and cents.
+        await Assertions.Expect(page.Locator("[data-minimum]")).ToHaveTextAsync("€133.45");
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Bid €143.45" })).ToHaveAttributeAsync("value", "143.45");
+        await Assertions.Expect(page.GetByLabel("Your bid in euros")).ToHaveAttributeAsync("min", "133.45");
     }
 
     [Fact]
     public async Task The_sign_in_outlives_its_access_token_and_the_next_bid_still_works()
     {
         using var seller = await TestUser.SignInAsync(graph.App, "carol", Cancellation);
-        var auction = await seller.CreateAuctionAsync(title: "Barometer");
+        var auction = await seller.CreateAuctionAsync(startingPrice: 10000, minIncrement: 1000, title: "Barometer");
         await using var context = await graph.NewContextAsync();
         var page = await context.NewPageAsync();
         await page.SignInAsync("bidder159");

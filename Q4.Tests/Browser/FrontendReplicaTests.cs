@@ -21,7 +21,7 @@ public sealed class FrontendReplicaTests(BrowserGraph graph)
     public async Task A_session_and_a_form_from_one_replica_are_good_on_another()
     {
         using var seller = await TestUser.SignInAsync(graph.App, "carol", Cancellation);
-        var auction = await seller.CreateAuctionAsync(title: "Replicated barometer", startingPrice: 100, minIncrement: 10);
+        var auction = await seller.CreateAuctionAsync(title: "Replicated barometer", startingPrice: 10000, minIncrement: 1000);
 
         // Same host name as the graph's front end, another port: the browser sends the same cookies to both.
         await using var second = await ServiceProcess.StartAsync(new Projects.Q4_Frontend(), FrontendEnvironment(), Cancellation,
@@ -58,7 +58,7 @@ public sealed class FrontendReplicaTests(BrowserGraph graph)
             Form = FormOf(context.APIRequest, ("IdempotencyKey", Guid.NewGuid().ToString()), ("Amount", "500")),
         });
         Assert.Equal((int)HttpStatusCode.BadRequest, forged.Status);
-        Assert.Equal(100, (await seller.GetAuctionAsync(auction.Id)).CurrentPrice);
+        Assert.Equal(10000, (await seller.GetAuctionAsync(auction.Id)).CurrentPrice);
     }
 
     private Dictionary<string, string> FrontendEnvironment()

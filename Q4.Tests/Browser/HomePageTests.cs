@@ -18,7 +18,7 @@ public sealed class HomePageTests(BrowserGraph graph)
         using var bidder = await TestUser.SignInAsync(graph.App, "bidder161", Cancellation);
         var photo = (await seller.UploadImageAsync(ImageFiles.Png())).Id;
         // Ends sooner than anything other tests leave open for long, and is the newest: in both rows.
-        var auction = await seller.CreateAuctionAsync(endsIn: TimeSpan.FromMinutes(3), title: "Art deco <i>lamp</i>", imageIds: [photo]);
+        var auction = await seller.CreateAuctionAsync(startingPrice: 10000, minIncrement: 1000, endsIn: TimeSpan.FromMinutes(3), title: "Art deco <i>lamp</i>", imageIds: [photo]);
 
         await using var context = await graph.NewContextAsync();
         var page = await context.NewPageAsync();
@@ -37,7 +37,7 @@ public sealed class HomePageTests(BrowserGraph graph)
         await Assertions.Expect(page.Locator("q4-cards[data-live=open]")).ToHaveCountAsync(1);
         await page.EvaluateAsync("() => window.q4NotReloaded = true");
 
-        await bidder.PlaceBidAsync(auction.Id, 140);
+        await bidder.PlaceBidAsync(auction.Id, 14000);
 
         // Both cards of the auction move, through the page's one stream, without a reload.
         await Assertions.Expect(cards.Nth(0).Locator("[data-card-price]")).ToHaveTextAsync("€140");
@@ -61,7 +61,7 @@ public sealed class HomePageTests(BrowserGraph graph)
     public async Task Without_javascript_the_home_page_reads_with_its_cards_linking_to_their_auctions()
     {
         using var seller = await TestUser.SignInAsync(graph.App, "carol", Cancellation);
-        var auction = await seller.CreateAuctionAsync(title: "Cuckoo clock");
+        var auction = await seller.CreateAuctionAsync(startingPrice: 10000, minIncrement: 1000, title: "Cuckoo clock");
         await using var context = await graph.NewContextAsync(javaScript: false);
         var page = await context.NewPageAsync();
         await page.GotoAsync("/");

@@ -21,7 +21,7 @@ public sealed class LiveFailoverTests(BrowserGraph graph)
     {
         using var seller = await TestUser.SignInAsync(graph.App, "carol", Cancellation);
         using var bidder = await TestUser.SignInAsync(graph.App, "bidder160", Cancellation);
-        var auction = await seller.CreateAuctionAsync(title: "Ship in a bottle");
+        var auction = await seller.CreateAuctionAsync(startingPrice: 10000, minIncrement: 1000, title: "Ship in a bottle");
 
         await using var context = await graph.NewContextAsync();
         var page = await context.NewPageAsync();
@@ -46,7 +46,7 @@ public sealed class LiveFailoverTests(BrowserGraph graph)
         var placed = new List<long>();
         async Task BidThroughAsync(int replica)
         {
-            var amount = 100 + 10L * placed.Count;
+            var amount = 10000 + 1000L * placed.Count;
             var key = Guid.NewGuid().ToString("n");
             for (var attempt = 0; ; attempt++)
             {
@@ -76,7 +76,7 @@ public sealed class LiveFailoverTests(BrowserGraph graph)
             await BidThroughAsync(replica);
         }
 
-        var expected = placed.AsEnumerable().Reverse().Select(amount => $"€{amount}").ToList();
+        var expected = placed.AsEnumerable().Reverse().Select(amount => $"€{amount / 100}").ToList();
         await Assertions.Expect(page.Locator("[data-bid-list] > li .amount")).ToHaveTextAsync(expected.ToArray());
         await Assertions.Expect(page.Locator("q4-auction[data-live=open]")).ToHaveCountAsync(1);
         Assert.Equal(System.Text.Json.JsonSerializer.Serialize(placed), await page.EvaluateAsync<string>("() => JSON.stringify(window.q4Received)"));

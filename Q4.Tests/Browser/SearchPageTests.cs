@@ -12,12 +12,12 @@ public sealed class SearchPageTests(BrowserGraph graph)
     [Fact]
     public async Task A_search_lives_in_its_url_sorts_loads_more_and_comes_back_with_the_back_button()
     {
-        // 22 auctions under one made-up word: more than the page's 20, priced 100, 110, ... so the order is known.
+        // 22 auctions under one made-up word: more than the page's 20, priced €100, €110, ... so the order is known.
         var word = "zq" + Guid.NewGuid().ToString("n")[..8];
         using var seller = await TestUser.SignInAsync(graph.App, "carol", Cancellation);
         for (var i = 0; i < 22; i++)
         {
-            await seller.CreateAuctionAsync(startingPrice: 100 + 10 * i, title: $"Lamp {word} number {i:00}");
+            await seller.CreateAuctionAsync(startingPrice: 10000 + 1000 * i, title: $"Lamp {word} number {i:00}");
         }
 
         await using var context = await graph.NewContextAsync();
@@ -56,6 +56,12 @@ public sealed class SearchPageTests(BrowserGraph graph)
         var shared = await other.NewPageAsync();
         await shared.GotoAsync($"/search?q={word}&sort=price&maxPrice=120");
         await Assertions.Expect(shared.Locator("[data-results] > li")).ToHaveCountAsync(3);
+        await Assertions.Expect(shared.Locator("[data-results] > li").Last).ToContainTextAsync("€120");
+        await Assertions.Expect(shared.GetByLabel("Highest price (€)")).ToHaveValueAsync("120");
+        // The bounds are euros, cents and all: from €100.01 to €119.99 there is only the €110 lamp.
+        await shared.GotoAsync($"/search?q={word}&sort=price&minPrice=100.01&maxPrice=119.99");
+        await Assertions.Expect(shared.Locator("[data-results] > li")).ToHaveCountAsync(1);
+        await Assertions.Expect(shared.Locator("[data-results] > li")).ToContainTextAsync("€110");
         await shared.ScreenshotAsync("search-phone");
     }
 
@@ -80,6 +86,8 @@ public sealed class SearchPageTests(BrowserGraph graph)
         await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("sort must be one of");
 
         await page.GotoAsync("/search?minPrice=cheap");
-        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("whole numbers");
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("amounts in euros");
+        await page.GotoAsync("/search?maxPrice=1.234");
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("such as 120 or 120.50");
     }
 }

@@ -28,7 +28,7 @@ public sealed partial class SellPageTests(BrowserGraph graph)
 
         await page.GetByLabel("Title").FillAsync($"Brass telescope {word}");
         await page.GetByLabel("Description").FillAsync("Three draws.\nLeather grip, a dent near the eyepiece.");
-        await page.GetByLabel("Starting price").FillAsync("50");
+        await page.GetByLabel("Starting price").FillAsync("25.50");
         await page.GetByLabel("Bid increment").FillAsync("5");
         // A wall-clock time in the browser's zone (Berlin); the API must receive the same instant in UTC.
         var endsLocal = TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow.AddDays(2), Berlin);
@@ -66,7 +66,7 @@ public sealed partial class SellPageTests(BrowserGraph graph)
         var auction = await reader.GetAuctionAsync(auctionId);
         Assert.Equal($"Brass telescope {word}", auction.Title);
         Assert.Equal("Three draws.\nLeather grip, a dent near the eyepiece.", auction.Description);
-        Assert.Equal((50L, 5L), (auction.StartingPrice, auction.MinIncrement));
+        Assert.Equal((2550L, 500L), (auction.StartingPrice, auction.MinIncrement));
         Assert.Equal(new[] { imageId }, auction.Images.Select(i => i.Id));
         var expectedEnd = TimeZoneInfo.ConvertTimeToUtc(DateTime.ParseExact(endsText, "yyyy-MM-dd'T'HH:mm", CultureInfo.InvariantCulture), Berlin);
         Assert.Equal(new DateTimeOffset(expectedEnd, TimeSpan.Zero), auction.EndsAt);
@@ -147,6 +147,7 @@ public sealed partial class SellPageTests(BrowserGraph graph)
         using var reader = await TestUser.SignInAsync(graph.App, "bob", Cancellation);
         var auction = await reader.GetAuctionAsync(Guid.Parse(AuctionUrl().Match(page.Url).Groups[1].Value));
         Assert.Equal($"Tin robot {word}", auction.Title);
+        Assert.Equal((2000L, 200L), (auction.StartingPrice, auction.MinIncrement));
         Assert.Single(auction.Images);
         Assert.Equal(DateTimeOffset.ParseExact(endsText + "Z", "yyyy-MM-dd'T'HH:mmK", CultureInfo.InvariantCulture), auction.EndsAt);
     }

@@ -3,8 +3,13 @@
 // itself with Last-Event-ID and misses nothing. Bids arrive in the feed, the price, minimum and countdown follow them,
 // and the bid form posts with fetch so the page (and its stream) stay. Every text from the API goes in as text.
 
-// As Format.Price writes prices on the server: whole euros, en-US grouping.
-const price = amount => '€' + Number(amount).toLocaleString('en-US');
+// Amounts from the API are euro cents. As Format.Price writes them on the server: "€120" when whole euros, "€120.50"
+// otherwise, en-US grouping; and as Format.Euros puts them in a form field ("120", "120.50").
+const price = cents => {
+  const whole = Number(cents) % 100 === 0;
+  return '€' + (Number(cents) / 100).toLocaleString('en-US', { minimumFractionDigits: whole ? 0 : 2, maximumFractionDigits: whole ? 0 : 2 });
+};
+const euros = cents => (Number(cents) / 100).toFixed(Number(cents) % 100 === 0 ? 0 : 2);
 // As Format.Clock writes a bid's time.
 const clock = iso => new Date(iso).toISOString().slice(11, 19) + ' UTC';
 const bids = count => count === 1 ? '1 bid' : `${count.toLocaleString('en-US')} bids`;
@@ -123,13 +128,14 @@ class Q4Auction extends HTMLElement {
     this.tick();
   }
 
-  minimum(amount) {
-    this.text('[data-minimum]', price(amount));
+  // The minimum next bid, in cents: shown as a price, and in euros in the bid box's min and the quick amounts.
+  minimum(cents) {
+    this.text('[data-minimum]', price(cents));
     const input = this.$('[data-amount]');
-    if (input) input.min = amount;
+    if (input) input.min = euros(cents);
     for (const button of this.querySelectorAll('[data-quick]')) {
-      const quick = amount + Number(button.dataset.quick) * Number(this.dataset.increment);
-      button.value = quick;
+      const quick = cents + Number(button.dataset.quick) * Number(this.dataset.increment);
+      button.value = euros(quick);
       button.textContent = `Bid ${price(quick)}`;
     }
   }
