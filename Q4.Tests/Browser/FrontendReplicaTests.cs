@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using Microsoft.Playwright;
 using Q4.Tests.Auctions;
 using Q4.Tests.Hosting;
@@ -24,8 +23,8 @@ public sealed class FrontendReplicaTests(BrowserGraph graph)
         var auction = await seller.CreateAuctionAsync(title: "Replicated barometer", startingPrice: 10000, minIncrement: 1000);
 
         // Same host name as the graph's front end, another port: the browser sends the same cookies to both.
-        await using var second = await ServiceProcess.StartAsync(new Projects.Q4_Frontend(), FrontendEnvironment(), Cancellation,
-            url: $"http://localhost:{FreePort()}");
+        await using var second = await ServiceProcess.StartAsync(new Projects.Q4_Frontend(), ServiceProcess.FrontendEnvironment(graph.App), Cancellation,
+            url: $"http://localhost:{ServiceProcess.FreePort()}");
 
         await using var context = await graph.NewContextAsync();
         var page = await context.NewPageAsync();
@@ -61,21 +60,6 @@ public sealed class FrontendReplicaTests(BrowserGraph graph)
         Assert.Equal(10000, (await seller.GetAuctionAsync(auction.Id)).CurrentPrice);
     }
 
-    private Dictionary<string, string> FrontendEnvironment()
-    {
-        var environment = new Dictionary<string, string>
-        {
-            ["ConnectionStrings__redis"] = graph.App.GetConnectionString("redis"),
-            ["services__identity__http__0"] = graph.App.GetUrls("identity")[0].TrimEnd('/'),
-        };
-        var api = graph.App.GetUrls("apiservice");
-        for (var i = 0; i < api.Count; i++)
-        {
-            environment[$"services__apiservice__http__{i}"] = api[i].TrimEnd('/');
-        }
-        return environment;
-    }
-
     private static IFormData FormOf(IAPIRequestContext request, params (string Name, string Value)[] fields)
     {
         var form = request.CreateFormData();
@@ -84,12 +68,5 @@ public sealed class FrontendReplicaTests(BrowserGraph graph)
             form.Set(name, value);
         }
         return form;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -48,6 +48,22 @@ public sealed class ServiceProcess : IAsyncDisposable
         ["services__identity__http__0"] = app.GetUrls("identity")[0].TrimEnd('/'),
     };
 
+    /// <summary>The settings a front-end replica started beside <paramref name="app"/> needs: its Redis, the API replicas and the identity provider.</summary>
+    public static Dictionary<string, string> FrontendEnvironment(AppHostProcess app)
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["ConnectionStrings__redis"] = app.GetConnectionString("redis"),
+            ["services__identity__http__0"] = app.GetUrls("identity")[0].TrimEnd('/'),
+        };
+        var api = app.GetUrls("apiservice");
+        for (var i = 0; i < api.Count; i++)
+        {
+            environment[$"services__apiservice__http__{i}"] = api[i].TrimEnd('/');
+        }
+        return environment;
+    }
+
     /// <summary>Starts the project and returns once its <c>/health</c> answers 200.</summary>
     public static async Task<ServiceProcess> StartAsync(
         Q4.Hosting.IProjectMetadata project, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken,
@@ -138,7 +154,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
+    /// <summary>A loopback port nothing listens on right now.</summary>
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
