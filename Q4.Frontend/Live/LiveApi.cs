@@ -7,8 +7,9 @@ namespace Q4.Frontend.Live;
 
 /// <summary>
 /// What the browser fetches from the API itself, through the front end's own origin and at the API's own paths:
-/// the auctions' event streams and the photos. YARP forwards them as they come (a stream stays a stream,
-/// <c>Last-Event-ID</c> goes along), so a watcher costs the front end one open connection and no state.
+/// the auctions' event streams and the photos. An auction's own stream is relayed (<see cref="AuctionRelay"/>: one
+/// stream from the API per auction, however many browsers watch it here); the rest YARP forwards as they come (a
+/// stream stays a stream, <c>Last-Event-ID</c> goes along).
 /// </summary>
 public static class LiveApi
 {
@@ -19,13 +20,17 @@ public static class LiveApi
     {
         builder.Services.AddHttpForwarder();
         builder.Services.AddSingleton<ApiForwarder>();
+        builder.AddValidatedOptions<LiveOptions>(LiveOptions.Section);
+        builder.Services.AddSingleton<AuctionRelay>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<AuctionRelay>());
         return builder;
     }
 
     public static WebApplication MapLiveApi(this WebApplication app)
     {
         var forwarder = app.Services.GetRequiredService<ApiForwarder>();
-        app.MapGet("/auctions/{id:guid}/events", forwarder.ForwardAsync);
+        var relay = app.Services.GetRequiredService<AuctionRelay>();
+        app.MapGet("/auctions/{id:guid}/events", (Guid id, HttpContext context) => relay.WatchAsync(context, id));
         app.MapGet("/auctions/events", forwarder.ForwardAsync);
         app.MapGet("/images/{id:guid}", forwarder.ForwardAsync);
         return app;
@@ -57,24 +62,35 @@ internal sealed class ApiForwarder(IHttpForwarder forwarder, ServiceEndpointReso
 
     private int _next;
 
+    /// <summary>What the API is reached through, for requests the front end makes itself.</summary>
+    public HttpMessageInvoker Invoker => _invoker;
+
     public Task ForwardAsync(HttpContext context) => ForwardWithAsync(context, HttpTransformer.Default);
 
-    /// <summary>As <see cref="ForwardAsync"/>, with <paramref name="transformer"/> shaping the request sent to the API.</summary>
-    public async Task ForwardWithAsync(HttpContext context, HttpTransformer transformer)
+    /// <summary>The base addresses of the API's replicas, the next one in turn first.</summary>
+    public async Task<IReadOnlyList<string>> DestinationsAsync(CancellationToken ct)
     {
-        var endpoints = (await resolver.GetEndpointsAsync(LiveApi.ApiService, context.RequestAborted)).Endpoints;
+        var endpoints = (await resolver.GetEndpointsAsync(LiveApi.ApiService, ct)).Endpoints;
         var first = Interlocked.Increment(ref _next);
-        for (var attempt = 0; attempt < endpoints.Count; attempt++)
-        {
-            var destination = endpoints[(int)((uint)(first + attempt) % endpoints.Count)].EndPoint switch
+        return Enumerable.Range(0, endpoints.Count)
+            .Select(attempt => endpoints[(int)((uint)(first + attempt) % endpoints.Count)].EndPoint switch
             {
                 UriEndPoint uri => uri.Uri.ToString(),
                 DnsEndPoint dns => $"http://{dns.Host}:{dns.Port}/",
                 var other => $"http://{other}/",
-            };
-            var error = await forwarder.SendAsync(context, destination, _invoker, RequestConfig, transformer);
+            })
+            .ToList();
+    }
+
+    /// <summary>As <see cref="ForwardAsync"/>, with <paramref name="transformer"/> shaping the request sent to the API.</summary>
+    public async Task ForwardWithAsync(HttpContext context, HttpTransformer transformer)
+    {
+        var destinations = await DestinationsAsync(context.RequestAborted);
+        for (var attempt = 0; attempt < destinations.Count; attempt++)
+        {
+            var error = await forwarder.SendAsync(context, destinations[attempt], _invoker, RequestConfig, transformer);
             // Only a replica that could not be reached at all is passed over; anything it answered goes to the browser.
-            if (error != ForwarderError.Request || context.Response.HasStarted || attempt == endpoints.Count - 1)
+            if (error != ForwarderError.Request || context.Response.HasStarted || attempt == destinations.Count - 1)
             {
                 return;
             }

@@ -1,0 +1,94 @@
+using System.Net;
+using Q4.Tests.Auctions;
+using Q4.Tests.Users;
+
+namespace Q4.Tests.Browser;
+
+/// <summary>
+/// An auction's event stream as the front end relays it: the API's events, ids and replay rules, whether the replay
+/// comes from the events the relay keeps or, for a browser further behind, from the API.
+/// </summary>
+[Collection(BrowserCollection.Name)]
+public sealed class LiveRelayTests(BrowserGraph graph)
+{
+    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Watchers_through_the_front_end_get_the_apis_events_and_resume_from_their_last_one()
+    {
+        using var seller = TestUser.Fresh(graph.App);
+        using var bidder = TestUser.Fresh(graph.App);
+        var auction = await seller.CreateAuctionAsync();
+        var amount = 100L;
+        async Task PlaceAsync(int count)
+        {
+            for (var i = 0; i < count; i++, amount += 10)
+            {
+                await bidder.PlaceBidAsync(auction.Id, amount, replica: i % 2);
+            }
+        }
+
+        using var onApi = await AuctionClient.OpenFeedAsync(graph.App.CreateHttpClient("apiservice", 0), auction.Id);
+        using var first = await AuctionClient.OpenFeedAsync(graph.App.CreateHttpClient("frontend"), auction.Id);
+        using var second = await AuctionClient.OpenFeedAsync(graph.App.CreateHttpClient("frontend"), auction.Id);
+        await PlaceAsync(6);
+        var expected = await onApi.TakeAsync(6);
+        foreach (var feed in new[] { first, second })
+        {
+            var events = await feed.TakeAsync(6);
+            Assert.Equal(expected.Select(e => (e.Id, e.Type, e.Data.ToString())), events.Select(e => (e.Id, e.Type, e.Data.ToString())));
+        }
+
+        // A browser back from a dropped connection, its last event among those the relay keeps.
+        using var resumed = await AuctionClient.OpenFeedAsync(graph.App.CreateHttpClient("frontend"), auction.Id, expected[2].Id);
+        await PlaceAsync(2);
+        var more = await onApi.TakeAsync(2);
+        Assert.Equal(expected.Skip(3).Concat(more).Select(e => e.Id), (await resumed.TakeAsync(5)).Select(e => e.Id));
+        Assert.Equal(more.Select(e => e.Id), (await first.TakeAsync(2)).Select(e => e.Id));
+    }
+
+    [Fact]
+    public async Task A_watcher_further_back_than_the_relay_keeps_gets_its_replay_from_the_api()
+    {
+        using var seller = TestUser.Fresh(graph.App);
+        using var bidder = TestUser.Fresh(graph.App);
+        var auction = await seller.CreateAuctionAsync();
+        List<LiveEvent> placed;
+        using (var onApi = await AuctionClient.OpenFeedAsync(graph.App.CreateHttpClient("apiservice", 1), auction.Id))
+        {
+            for (var i = 0; i < 4; i++)
+            {
+                await bidder.PlaceBidAsync(auction.Id, 100 + i * 10);
+            }
+            placed = await onApi.TakeAsync(4);
+        }
+
+        // Nobody watched through the front end while those bids came, so its relay of the auction starts after them.
+        using var fresh = await AuctionClient.OpenFeedAsync(graph.App.CreateHttpClient("frontend"), auction.Id);
+        using var resumed = await AuctionClient.OpenFeedAsync(graph.App.CreateHttpClient("frontend"), auction.Id, placed[0].Id);
+        var replay = await resumed.TakeAsync(3);
+        Assert.Equal(placed.Skip(1).Select(e => e.Id), replay.Select(e => e.Id));
+
+        await bidder.PlaceBidAsync(auction.Id, 500);
+        var live = Assert.Single(await resumed.TakeAsync(1));
+        Assert.Equal(500, live.Data.GetProperty("amount").GetInt64());
+        Assert.Equal(live.Id, Assert.Single(await fresh.TakeAsync(1)).Id);
+    }
+
+    [Fact]
+    public async Task The_front_end_passes_on_the_apis_refusals()
+    {
+        using var client = graph.App.CreateHttpClient("frontend");
+        using var unknown = await client.GetAsync($"/auctions/{Guid.NewGuid()}/events", Cancellation);
+        await ProblemAssert.IsProblemAsync(unknown, HttpStatusCode.NotFound, "not_found");
+
+        using var seller = TestUser.Fresh(graph.App);
+        var auction = await seller.CreateAuctionAsync();
+        // Relayed already, so the malformed id is the relay's to pass on.
+        using var watching = await AuctionClient.OpenFeedAsync(client, auction.Id);
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/auctions/{auction.Id}/events");
+        request.Headers.Add("Last-Event-ID", "yesterday");
+        using var malformed = await client.SendAsync(request, Cancellation);
+        await ProblemAssert.IsProblemAsync(malformed, HttpStatusCode.BadRequest, "invalid_event_id");
+    }
+}
