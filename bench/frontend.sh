@@ -46,7 +46,7 @@ report="bench/results/frontend-$(date -u +%Y-%m-%dT%H%M%SZ).txt"
 {
   echo "Q4 front-end benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, Release build"
   echo "Live: $WATCHERS watchers over $AUCTIONS auctions, $RATE bids/s asked for ${SECONDS_} s; delivery = bid's 201 to the watcher"
-  for row in "API replica (baseline)|$direct" "front end (YARP)|$proxied"; do
+  for row in "API replica (baseline)|$direct" "front end (relay)|$proxied"; do
     name=${row%%|*}; r=${row#*|}
     printf '  %-24s %6s bids/s  %8s delivered  lost %s  dup %s  p50 %7s ms  p99 %7s ms  max %7s ms  %s KB/watcher\n' \
       "$name" "$(field "$r" bidsPerSecond)" "$(field "$r" delivered)" "$(field "$r" lost)" "$(field "$r" duplicates)" \
