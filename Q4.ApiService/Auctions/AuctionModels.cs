@@ -12,11 +12,15 @@ public sealed record UserRef(Guid Id, string Name);
 
 public sealed record ImageRef(Guid Id, string Url);
 
-/// <summary>An auction in full. Price, bids, bidder and end are the live values from Redis.</summary>
+/// <summary>
+/// An auction in full. Price, bids, bidder and end are the live values from Redis; <c>lastEventId</c> is the id of
+/// the newest event they reflect (null before the first): open the event stream with <c>?lastEventId=</c> to get
+/// every event that came after them.
+/// </summary>
 public sealed record AuctionDetails(
     Guid Id, string Title, long CurrentPrice, int BidCount, DateTimeOffset StartsAt, DateTimeOffset EndsAt,
     [property: OpenApiContract.OneOf(AuctionStatusNames.Upcoming, AuctionStatusNames.Live, AuctionStatusNames.Ended)] string Status, string? ThumbnailUrl, string Description, UserRef Seller, long StartingPrice, long MinIncrement,
-    UserRef? HighestBidder, IReadOnlyList<ImageRef> Images, UserRef? Winner, long MinimumBid)
+    UserRef? HighestBidder, IReadOnlyList<ImageRef> Images, UserRef? Winner, long MinimumBid, string? LastEventId)
 {
     public static AuctionDetails From(AuctionFacts facts, LiveState live, DateTimeOffset now)
     {
@@ -28,7 +32,8 @@ public sealed record AuctionDetails(
             facts.Description, new UserRef(facts.SellerId, facts.SellerName), facts.StartingPrice, facts.MinIncrement,
             highest, [.. facts.ImageIds.Select(id => new ImageRef(id, ImageUrls.For(id)))],
             live.Closed ? highest : null,
-            AuctionRules.MinimumBid(live.BidCount, facts.StartingPrice, live.Price, facts.MinIncrement));
+            AuctionRules.MinimumBid(live.BidCount, facts.StartingPrice, live.Price, facts.MinIncrement),
+            live.EventId);
     }
 }
 

@@ -1,11 +1,14 @@
 using Q4.ApiService.Infrastructure;
 namespace Q4.ApiService.Auctions;
 
-/// <summary>An auction as lists show it.</summary>
+/// <summary>
+/// An auction as lists show it. <c>lastEventId</c> is the id of the newest event its live values reflect (null before
+/// the first): a list's event stream opened from these (see <c>watchAuctions</c>) misses nothing after them.
+/// </summary>
 public sealed record AuctionSummary(
     Guid Id, string Title, long CurrentPrice, int BidCount, DateTimeOffset StartsAt, DateTimeOffset EndsAt,
     [property: OpenApiContract.OneOf(AuctionStatusNames.Upcoming, AuctionStatusNames.Live, AuctionStatusNames.Ended)] string Status,
-    string? ThumbnailUrl);
+    string? ThumbnailUrl, string? LastEventId);
 
 public static class AuctionStatusNames
 {

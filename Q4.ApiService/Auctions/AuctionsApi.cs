@@ -128,7 +128,7 @@ public static class AuctionsApi
         return TypedResults.Ok(new Page<AuctionSummary>([.. shown.Select((row, i) => new AuctionSummary(
             row.Id, row.Title, live[i].Price, live[i].BidCount, row.StartsAt, live[i].EndsAt,
             AuctionStatusNames.Of(live[i].Closed, row.StartsAt, live[i].EndsAt, now),
-            row.Thumbnail is { } image ? ImageUrls.For(image) : null))], nextCursor));
+            row.Thumbnail is { } image ? ImageUrls.For(image) : null, live[i].EventId))], nextCursor));
     }
 
     private static async Task<Results<Ok<AuctionDetails>, ProblemHttpResult>> GetAuction(

@@ -4,13 +4,19 @@ using StackExchange.Redis;
 
 namespace Q4.ApiService.Auctions;
 
-/// <summary>An auction's state in Redis, where bids land first; PostgreSQL trails it by the sync service's lag.</summary>
-public sealed record LiveState(long Price, int BidCount, Guid? HighestBidderId, string? HighestBidderName, DateTimeOffset EndsAt, bool Closed)
+/// <summary>
+/// An auction's state in Redis, where bids land first; PostgreSQL trails it by the sync service's lag.
+/// <see cref="EventId"/> is the id of the newest event in the auction's stream that the state reflects (bid.lua and
+/// close.lua write both in one step), null before the first or when the state comes from PostgreSQL: a client that
+/// shows the state and opens the stream after that event misses nothing that happened in between.
+/// </summary>
+public sealed record LiveState(
+    long Price, int BidCount, Guid? HighestBidderId, string? HighestBidderName, DateTimeOffset EndsAt, bool Closed, string? EventId = null)
 {
-    private static readonly RedisValue[] Fields = ["price", "count", "endsAt", "closed", "bidder", "bidderName"];
+    private static readonly RedisValue[] Fields = ["price", "count", "endsAt", "closed", "event", "bidder", "bidderName"];
 
-    /// <summary>What a list shows: no bidder, so a page of twenty reads a third less.</summary>
-    private static readonly RedisValue[] SummaryFields = Fields[..4];
+    /// <summary>What a list shows: no bidder, so a page of twenty reads less.</summary>
+    private static readonly RedisValue[] SummaryFields = Fields[..5];
 
     /// <summary>The state Redis holds for a new auction; bid.lua and the sync service keep it from then on.</summary>
     public static async Task SeedAsync(IDatabase redis, AuctionFacts auction)
@@ -65,9 +71,10 @@ public sealed record LiveState(long Price, int BidCount, Guid? HighestBidderId, 
         var withBidder = values.Length > SummaryFields.Length;
         return new LiveState(
             (long)values[0], (int)values[1],
-            withBidder && Guid.TryParse((string?)values[4], out var bidder) ? bidder : null,
-            withBidder && !values[5].IsNullOrEmpty ? values[5].ToString() : null,
+            withBidder && Guid.TryParse((string?)values[5], out var bidder) ? bidder : null,
+            withBidder && !values[6].IsNullOrEmpty ? values[6].ToString() : null,
             DateTimeOffset.FromUnixTimeMilliseconds((long)values[2]),
-            values[3] == "1");
+            values[3] == "1",
+            values[4].IsNullOrEmpty ? null : values[4].ToString());
     }
 }

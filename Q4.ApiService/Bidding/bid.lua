@@ -78,6 +78,8 @@ local function emit(kind, fields)
   table.insert(fields, 'seq')
   table.insert(fields, tostring(redis.call('HINCRBY', KEYS[1], 'seq', 1)))
   local eventId = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[7], '*', 'type', kind, unpack(fields))
+  -- The state names the newest event it reflects: a page that shows it opens the stream after that event.
+  redis.call('HSET', KEYS[1], 'event', eventId)
   local message = {auction = ARGV[1], id = eventId, type = kind}
   for i = 1, #fields, 2 do
     message[fields[i]] = fields[i + 1]

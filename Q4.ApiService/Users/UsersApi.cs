@@ -174,7 +174,7 @@ public static class UsersApi
             var status = AuctionStatusNames.Of(state.Closed, a.StartsAt, state.EndsAt, now);
             var highest = state.HighestBidderId == user.Id;
             var summary = new AuctionSummary(a.Id, a.Title, state.Price, state.BidCount, a.StartsAt, state.EndsAt, status,
-                a.Thumbnail is { } image ? ImageUrls.For(image) : null);
+                a.Thumbnail is { } image ? ImageUrls.For(image) : null, state.EventId);
             return new MyBidAuction(summary, highest ? Math.Max(row.Bids.Highest, state.Price) : row.Bids.Highest,
                 Standings.Of(status, highest));
         })], nextCursor));
@@ -203,7 +203,7 @@ public static class UsersApi
         return TypedResults.Ok(Pagination.ToPage(rows, take, row => new CreatedKey(row.CreatedAt, row.Id), a => new AuctionSummary(
             a.Id, a.Title, a.CurrentPrice, a.BidCount, a.StartsAt, a.EndsAt,
             AuctionStatusNames.Of(a.Status == AuctionStatus.Closed, a.StartsAt, a.EndsAt, now),
-            a.Thumbnail is { } image ? ImageUrls.For(image) : null)));
+            a.Thumbnail is { } image ? ImageUrls.For(image) : null, LastEventId: null)));
     }
 
     private static async Task<Results<Ok<Page<AdminUser>>, ProblemHttpResult>> ListUsers(

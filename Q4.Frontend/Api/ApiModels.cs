@@ -1,7 +1,7 @@
 namespace Q4.Frontend.Api;
 
 // The API's answers as the front end reads them (the contract is Q4.ApiService's OpenAPI document). Money is in
-// whole units of the auction's currency; times are UTC.
+// cents (Format and Money turn it into euros and back); times are UTC.
 
 public sealed record Page<T>(IReadOnlyList<T> Items, string? NextCursor);
 
@@ -11,12 +11,12 @@ public sealed record ImageRef(Guid Id, string Url);
 
 public sealed record AuctionSummary(
     Guid Id, string Title, long CurrentPrice, int BidCount, DateTimeOffset StartsAt, DateTimeOffset EndsAt,
-    string Status, string? ThumbnailUrl);
+    string Status, string? ThumbnailUrl, string? LastEventId);
 
 public sealed record AuctionDetails(
     Guid Id, string Title, long CurrentPrice, int BidCount, DateTimeOffset StartsAt, DateTimeOffset EndsAt,
     string Status, string? ThumbnailUrl, string Description, UserRef Seller, long StartingPrice, long MinIncrement,
-    UserRef? HighestBidder, IReadOnlyList<ImageRef> Images, UserRef? Winner, long MinimumBid);
+    UserRef? HighestBidder, IReadOnlyList<ImageRef> Images, UserRef? Winner, long MinimumBid, string? LastEventId);
 
 public sealed record BidHistoryItem(string Id, Guid AuctionId, long Amount, UserRef Bidder, DateTimeOffset PlacedAt);
 

@@ -26,6 +26,7 @@ redis.call('HSET', KEYS[1], 'closed', '1', 'closedAt', closedAt)
 local seq = tostring(redis.call('HINCRBY', KEYS[1], 'seq', 1)) -- the auction's event count, as bid.lua keeps it
 local fields = {'finalPrice', finalPrice, 'winnerId', winnerId, 'winnerName', winnerName, 'closedAt', closedAt, 'seq', seq}
 local eventId = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'type', 'closed', unpack(fields))
+redis.call('HSET', KEYS[1], 'event', eventId) -- the newest event the state reflects, as bid.lua keeps it
 local message = {auction = ARGV[1], id = eventId, type = 'closed'}
 for i = 1, #fields, 2 do
   message[fields[i]] = fields[i + 1]

@@ -11,7 +11,7 @@ public sealed record UserRefResponse(Guid Id, string Name);
 public sealed record AuctionResponse(
     Guid Id, string Title, long CurrentPrice, int BidCount, DateTimeOffset StartsAt, DateTimeOffset EndsAt, string Status,
     string? ThumbnailUrl, string Description, UserRefResponse Seller, long StartingPrice, long MinIncrement,
-    UserRefResponse? HighestBidder, List<ImageRefResponse> Images, UserRefResponse? Winner);
+    UserRefResponse? HighestBidder, List<ImageRefResponse> Images, UserRefResponse? Winner, string? LastEventId);
 
 public sealed record ImageRefResponse(Guid Id, string Url);
 
@@ -82,7 +82,8 @@ public static class AuctionClient
     /// <summary>The path of the one event stream of several auctions.</summary>
     public static string EventsOf(IEnumerable<Guid> auctionIds) => $"/auctions/events?ids={string.Join(",", auctionIds)}";
 
-    private static async Task<LiveFeed> OpenFeedAsync(HttpClient client, string path, string? lastEventId)
+    /// <summary>Opens the event stream at <paramref name="path"/> (query included), optionally with <c>Last-Event-ID</c>.</summary>
+    public static async Task<LiveFeed> OpenFeedAsync(HttpClient client, string path, string? lastEventId = null)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, path);
         if (lastEventId is not null)

@@ -74,6 +74,40 @@ public sealed class LiveEventsTests(GraphFixture graph)
     }
 
     [Fact]
+    public async Task An_auction_names_the_newest_event_its_values_reflect_and_a_stream_from_there_misses_nothing()
+    {
+        using var seller = TestUser.Fresh(App);
+        using var bidder = TestUser.Fresh(App);
+        var word = SearchClient.UniqueWord();
+        var auction = await seller.CreateAuctionAsync(title: $"Sextant {word}");
+        Assert.Null(auction.LastEventId);
+        Assert.Null((await seller.GetAuctionAsync(auction.Id)).LastEventId);
+
+        using var feed = await AuctionClient.OpenFeedAsync(App.CreateHttpClient("apiservice", 0), auction.Id);
+        for (var i = 0; i < 3; i++)
+        {
+            await bidder.PlaceBidAsync(auction.Id, 100 + i * 10, replica: i % 2);
+        }
+        var events = await feed.TakeAsync(3);
+        for (var replica = 0; replica < 2; replica++)
+        {
+            var view = await seller.GetAuctionAsync(auction.Id, replica);
+            Assert.Equal((120, 3, events[^1].Id), (view.CurrentPrice, view.BidCount, view.LastEventId));
+        }
+        // Lists say the same of each auction (the search's rows are reused for a moment; its live values are not).
+        var listed = Assert.Single((await App.CreateHttpClient("apiservice", 1).SearchAsync($"q={word}")).Items);
+        Assert.Equal((120, events[^1].Id), (listed.CurrentPrice, listed.LastEventId));
+
+        // A client that showed those values and opens the stream from there gets what came after, and nothing before.
+        var shown = (await seller.GetAuctionAsync(auction.Id)).LastEventId;
+        await bidder.PlaceBidAsync(auction.Id, 130);
+        using var from = await AuctionClient.OpenFeedAsync(App.CreateHttpClient("apiservice", 1), $"/auctions/{auction.Id}/events?lastEventId={shown}");
+        var next = Assert.Single(await from.TakeAsync(1));
+        Assert.Equal(130, next.Data.GetProperty("amount").GetInt64());
+        Assert.Equal(next.Id, (await seller.GetAuctionAsync(auction.Id)).LastEventId);
+    }
+
+    [Fact]
     public async Task Events_of_an_unknown_auction_are_404_and_a_malformed_last_event_id_is_400()
     {
         using var client = App.CreateHttpClient("apiservice");

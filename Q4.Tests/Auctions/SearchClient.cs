@@ -6,7 +6,7 @@ namespace Q4.Tests.Auctions;
 
 public sealed record AuctionSummaryResponse(
     Guid Id, string Title, long CurrentPrice, int BidCount, DateTimeOffset StartsAt, DateTimeOffset EndsAt, string Status,
-    string? ThumbnailUrl);
+    string? ThumbnailUrl, string? LastEventId);
 
 public sealed record SearchPage(List<AuctionSummaryResponse> Items, string? NextCursor);
 

@@ -27,6 +27,25 @@ public static class Pages
     }
 
     /// <summary>Saves the page as <c>screenshots/&lt;name&gt;.png</c> (the whole page) and returns the path.</summary>
+    /// <summary>
+    /// Opens the home page once its rows show <paramref name="auctionId"/>: the rows are read at most once a second
+    /// for everyone (and the API caches searches for a second too), so a just-listed auction may take two to appear.
+    /// </summary>
+    public static async Task OpenHomeShowingAsync(this IPage page, Guid auctionId)
+    {
+        // Asked aside (the page itself loads once, so it opens one stream): once the rows hold it, they keep it.
+        for (var attempt = 0; attempt < 20; attempt++)
+        {
+            var home = await page.APIRequest.GetAsync("/");
+            if ((await home.TextAsync()).Contains($"data-card-id=\"{auctionId}\""))
+            {
+                break;
+            }
+            await Task.Delay(250, TestContext.Current.CancellationToken);
+        }
+        await page.GotoAsync("/");
+    }
+
     public static async Task<string> ScreenshotAsync(this IPage page, string name)
     {
         var path = System.IO.Path.Combine(ScreenshotDirectory, name + ".png");

@@ -178,6 +178,8 @@ public sealed class SyncPersistenceTests(GraphFixture graph)
         Assert.Equal("ended", view.Status);
         Assert.Equal(top.Bidder.Id, view.Winner?.Id);
         Assert.Equal(top.Amount, view.CurrentPrice);
+        // The closed event is the newest the ended auction's values reflect.
+        Assert.Equal(closed.Id, view.LastEventId);
         for (var replica = 0; replica < 2; replica++)
         {
             using var late = await bidders[0].BidAsync(auction.Id, top.Amount + 1_000, replica: replica);

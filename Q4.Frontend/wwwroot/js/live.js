@@ -40,7 +40,7 @@ function moveCountdown(countdown, endsAt) {
 }
 
 class Q4Auction extends HTMLElement {
-  static observedAttributes = ['data-auction-id'];
+  static observedAttributes = ['data-auction-id', 'data-last-event-id'];
 
   connectedCallback() {
     this.addEventListener('submit', this);
@@ -65,7 +65,10 @@ class Q4Auction extends HTMLElement {
     this.timer = setInterval(() => this.tick(), 1000);
     this.tick();
     if (this.dataset.status === 'ended') return;
-    const source = this.source = new EventSource(`/auctions/${encodeURIComponent(id)}/events`);
+    // From the newest event the page shows, so a bid placed while the page was on its way is not missed.
+    const from = this.dataset.lastEventId;
+    const query = from ? `?lastEventId=${encodeURIComponent(from)}` : '';
+    const source = this.source = new EventSource(`/auctions/${encodeURIComponent(id)}/events${query}`);
     source.onopen = () => { this.dataset.live = 'open'; };
     source.onerror = () => { this.dataset.live = source.readyState === EventSource.CLOSED ? 'closed' : 'reconnecting'; };
     source.addEventListener('bid', e => this.bid(JSON.parse(e.data)));
@@ -228,12 +231,30 @@ class Q4Cards extends HTMLElement {
     tick(this);
     const ids = this.dataset.ids;
     if (!ids) return;
-    const source = this.source = new EventSource(`/auctions/events?ids=${encodeURIComponent(ids)}`);
+    // The stream's id holds a position per auction, in the order of ids. It starts from the oldest any card of an
+    // auction shows (two rows may have read it at different moments); each card then takes only events newer than its
+    // own. A card whose position is unknown makes the whole stream start at the newest events, as it would without.
+    const order = ids.split(',');
+    const starts = order.map(id => {
+      const shown = [...this.cards(id)].map(card => card.dataset.lastEventId);
+      return shown.length && shown.every(Boolean) ? shown.reduce((oldest, at) => newer(oldest, at) ? at : oldest) : undefined;
+    });
+    const query = starts.every(at => at) ? `&lastEventId=${encodeURIComponent(starts.join('.'))}` : '';
+    const source = this.source = new EventSource(`/auctions/events?ids=${encodeURIComponent(ids)}${query}`);
+    // The cards of the auction an event concerns that had not seen it yet, each moved on to it.
+    const unseen = (e, auctionId) => {
+      const at = e.lastEventId.split('.')[order.indexOf(auctionId)];
+      return [...this.cards(auctionId)].filter(card => {
+        if (at && card.dataset.lastEventId && !newer(at, card.dataset.lastEventId)) return false;
+        if (at) card.dataset.lastEventId = at;
+        return true;
+      });
+    };
     source.onopen = () => { this.dataset.live = 'open'; };
     source.onerror = () => { this.dataset.live = source.readyState === EventSource.CLOSED ? 'closed' : 'reconnecting'; };
     source.addEventListener('bid', e => {
       const bid = JSON.parse(e.data);
-      for (const card of this.cards(bid.auctionId)) {
+      for (const card of unseen(e, bid.auctionId)) {
         card.querySelector('[data-card-price]').textContent = price(bid.amount);
         const count = card.querySelector('[data-card-bids]');
         count.dataset.cardBids = Number(count.dataset.cardBids) + 1;
@@ -247,11 +268,11 @@ class Q4Cards extends HTMLElement {
     });
     source.addEventListener('extended', e => {
       const event = JSON.parse(e.data);
-      for (const card of this.cards(event.auctionId)) moveCountdown(card.querySelector('[data-countdown]'), event.endsAt);
+      for (const card of unseen(e, event.auctionId)) moveCountdown(card.querySelector('[data-countdown]'), event.endsAt);
       tick(this);
     });
     source.addEventListener('closed', e => {
-      for (const card of this.cards(JSON.parse(e.data).auctionId)) {
+      for (const card of unseen(e, JSON.parse(e.data).auctionId)) {
         const time = card.querySelector('[data-countdown]');
         if (time) time.replaceWith('Ended');
       }
@@ -271,3 +292,10 @@ class Q4Cards extends HTMLElement {
 }
 
 customElements.define('q4-cards', Q4Cards);
+
+// Whether stream id a ("<ms>-<n>", as Redis makes them) comes after b.
+function newer(a, b) {
+  const [am, an] = a.split('-').map(Number);
+  const [bm, bn] = b.split('-').map(Number);
+  return am !== bm ? am > bm : an > bn;
+}
