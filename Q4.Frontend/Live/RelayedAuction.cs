@@ -24,6 +24,9 @@ internal sealed class RelayedAuction(Guid auctionId, LiveOptions options, TimePr
     /// <summary>The id of the event just before the oldest kept one: a watcher whose last event it is misses only kept ones.</summary>
     private string? _keptAfter;
 
+    /// <summary>The replica the stream comes from, and the one whose stream broke last (tried last next time).</summary>
+    private string? _source, _broken;
+
     private long _lastSent = time.GetTimestamp();
     private long _unwatchedSince = time.GetTimestamp();
     private bool _closed;
@@ -192,6 +195,7 @@ internal sealed class RelayedAuction(Guid auctionId, LiveOptions options, TimePr
                 catch (Exception e) when (!ct.IsCancellationRequested && e is HttpRequestException or IOException or OperationCanceledException)
                 {
                     failures++;
+                    _broken = _source;
                     logger.LogInformation("The stream of auction {AuctionId} from the API broke ({Reason}); opening it again after {LastEventId}",
                         auctionId, e.Message, _newest);
                 }
@@ -259,9 +263,11 @@ internal sealed class RelayedAuction(Guid auctionId, LiveOptions options, TimePr
 
     private async Task<HttpResponseMessage> SendAsync(ApiForwarder api, CancellationToken ct)
     {
-        var destinations = await api.DestinationsAsync(ct);
+        // A replica that just broke the stream (it died, or stalled and was given up on) is tried last.
+        var destinations = (await api.DestinationsAsync(ct)).OrderBy(destination => destination == _broken).ToList();
         for (var attempt = 0; ; attempt++)
         {
+            _source = destinations[attempt];
             var request = new HttpRequestMessage(HttpMethod.Get, new Uri(new Uri(destinations[attempt]), $"auctions/{auctionId}/events"));
             string? resumeFrom;
             lock (_gate)

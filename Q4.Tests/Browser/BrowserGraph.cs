@@ -62,13 +62,16 @@ public class BrowserGraph : IAsyncLifetime
         return context;
     }
 
+    /// <summary>The process of API replica <paramref name="replica"/> now (a restarted one's, after a kill).</summary>
+    public int ApiPid(int replica) => _apiPids.GetValueOrDefault(replica, App.GetPids("apiservice")[replica]);
+
     /// <summary>
     /// Kills API replica <paramref name="replica"/> the way a crash does (SIGKILL) and returns once it is gone; the
     /// replica is down until <see cref="RestartApiReplicaAsync"/>.
     /// </summary>
     public async Task KillApiReplicaAsync(int replica)
     {
-        var pid = _apiPids.GetValueOrDefault(replica, App.GetPids("apiservice")[replica]);
+        var pid = ApiPid(replica);
         Assert.True(Signals.Send(pid, Signals.SIGKILL), $"API replica {replica} (pid {pid}) was already gone");
         for (var waited = 0; Signals.IsAlive(pid); waited++)
         {

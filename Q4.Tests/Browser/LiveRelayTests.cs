@@ -1,5 +1,8 @@
 using System.Net;
+using Q4.Hosting;
 using Q4.Tests.Auctions;
+using Q4.Tests.Hosting;
+using Q4.Tests.Sync;
 using Q4.Tests.Users;
 
 namespace Q4.Tests.Browser;
@@ -73,6 +76,46 @@ public sealed class LiveRelayTests(BrowserGraph graph)
         var live = Assert.Single(await resumed.TakeAsync(1));
         Assert.Equal(500, live.Data.GetProperty("amount").GetInt64());
         Assert.Equal(live.Id, Assert.Single(await fresh.TakeAsync(1)).Id);
+    }
+
+    [Fact]
+    public async Task A_stalled_api_replica_does_not_stop_the_relayed_stream()
+    {
+        // A front-end replica of its own, which gives up on a silent stream after 20 s (the API's heartbeat is 15 s).
+        var environment = ServiceProcess.FrontendEnvironment(graph.App);
+        environment["Live__UpstreamSilence"] = "00:00:20";
+        await using var frontend = await ServiceProcess.StartAsync(new Projects.Q4_Frontend(), environment, Cancellation,
+            url: $"http://localhost:{ServiceProcess.FreePort()}");
+        using var seller = TestUser.Fresh(graph.App);
+        using var bidder = TestUser.Fresh(graph.App);
+        var auction = await seller.CreateAuctionAsync();
+        using var feed = await AuctionClient.OpenFeedAsync(new HttpClient { BaseAddress = new Uri(frontend.Url) }, auction.Id);
+        await bidder.PlaceBidAsync(auction.Id, 100);
+        var placed = new List<long> { 100 };
+        var received = (await feed.TakeAsync(1)).ToList();
+
+        // Each replica in turn stalls (SIGSTOP: its connections stay open, nothing answers) while a bid goes through
+        // the other. The relay's stream comes from one of them, so one of the stalls silences it.
+        for (var replica = 0; replica < 2; replica++)
+        {
+            var pid = graph.ApiPid(replica);
+            Assert.True(Signals.Send(pid, SyncChaosGraph.SIGSTOP), $"API replica {replica} (pid {pid}) is gone");
+            try
+            {
+                var amount = placed[^1] + 10;
+                await bidder.PlaceBidAsync(auction.Id, amount, replica: 1 - replica);
+                placed.Add(amount);
+                received.AddRange(await feed.TakeAsync(1, TimeSpan.FromSeconds(60)));
+            }
+            finally
+            {
+                Signals.Send(pid, SyncChaosGraph.SIGCONT);
+            }
+        }
+
+        Assert.Equal(placed, received.Select(e => e.Data.GetProperty("amount").GetInt64()));
+        await bidder.PlaceBidAsync(auction.Id, placed[^1] + 10);
+        Assert.Equal(placed[^1] + 10, Assert.Single(await feed.TakeAsync(1)).Data.GetProperty("amount").GetInt64());
     }
 
     [Fact]
