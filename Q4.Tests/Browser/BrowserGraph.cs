@@ -32,10 +32,14 @@ public class BrowserGraph : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _app = await Q4AppHostFactory.StartAsync(TestContext.Current.CancellationToken,
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Q4_AppHost>(
+        [
             $"--AppHost:Environment:identity:DevIdentity__AccessTokenLifetime={AccessTokenLifetime}",
             $"--AppHost:Environment:frontend:SignIn__RefreshBefore={RefreshBefore}",
-            $"--AppHost:Environment:apiservice:Bidding__SoftCloseWindow={SoftCloseWindow}");
+            $"--AppHost:Environment:apiservice:Bidding__SoftCloseWindow={SoftCloseWindow}",
+        ], TestContext.Current.CancellationToken);
+        _app = await builder.BuildAsync(TestContext.Current.CancellationToken);
+        await _app.StartAsync(TestContext.Current.CancellationToken);
         // Slow machines: an expectation waits as long as an action may (the default is 5 s).
         Assertions.SetDefaultExpectTimeout(15_000);
         _playwright = await Playwright.CreateAsync();

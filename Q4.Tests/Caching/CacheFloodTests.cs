@@ -208,7 +208,12 @@ public sealed class CacheFloodGraph : IAsyncLifetime
 
     public AppHostProcess App => _app ?? throw new InvalidOperationException("The graph did not start.");
 
-    public async ValueTask InitializeAsync() => _app = await Q4AppHostFactory.StartAsync(TestContext.Current.CancellationToken);
+    public async ValueTask InitializeAsync()
+    {
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Q4_AppHost>(TestContext.Current.CancellationToken);
+        _app = await builder.BuildAsync(TestContext.Current.CancellationToken);
+        await _app.StartAsync(TestContext.Current.CancellationToken);
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -14,7 +14,12 @@ public sealed class AppHostLifecycleTests(GraphFixture graph)
     [Fact]
     public async Task A_second_apphost_on_the_same_state_is_refused_with_the_pid_of_the_first()
     {
-        await using var second = Q4AppHostFactory.Launch(graph.App.StateDirectory, ownsStateDirectory: false);
+        // The shared graph's own state folder, which it keeps.
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Q4_AppHost>(Cancellation);
+        builder.StateDirectory = graph.App.StateDirectory;
+        builder.DeleteStateDirectory = false;
+        await using var second = await builder.BuildAsync(Cancellation);
+        second.Launch();
 
         Assert.Equal(1, await second.WaitForExitAsync(TimeSpan.FromSeconds(60)));
         Assert.Contains($"Another Q4 AppHost (pid {graph.App.Pid}) is already running", second.Output);
@@ -30,8 +35,10 @@ public sealed class AppHostLifecycleTests(GraphFixture graph)
         squatter.Start();
         var port = ((IPEndPoint)squatter.LocalEndpoint).Port;
 
-        await using var app = Q4AppHostFactory.Launch(Q4AppHostFactory.NewStateDirectory(), ownsStateDirectory: true,
-            "--random-ports", "false", "--AppHost:DashboardPort", port.ToString());
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Q4_AppHost>(
+            ["--random-ports", "false", "--AppHost:DashboardPort", port.ToString()], Cancellation);
+        await using var app = await builder.BuildAsync(Cancellation);
+        app.Launch();
 
         Assert.Equal(1, await app.WaitForExitAsync(TimeSpan.FromSeconds(60)));
         Assert.Contains($"Port {port} for 'dashboard' is already in use", app.Output);
@@ -42,12 +49,15 @@ public sealed class AppHostLifecycleTests(GraphFixture graph)
     [Fact]
     public async Task A_store_that_exits_while_starting_is_reported_and_everything_else_is_stopped()
     {
-        var state = Q4AppHostFactory.NewStateDirectory();
+        var state = DistributedApplicationTestingBuilder.NewStateDirectory();
         // A cluster of a PostgreSQL version that does not exist: the server refuses it and exits at once.
         var cluster = Directory.CreateDirectory(Path.Combine(state, "data", "postgres")).FullName;
         await File.WriteAllTextAsync(Path.Combine(cluster, "PG_VERSION"), "99\n", Cancellation);
 
-        await using var app = Q4AppHostFactory.Launch(state, ownsStateDirectory: true);
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Q4_AppHost>(Cancellation);
+        builder.StateDirectory = state;
+        await using var app = await builder.BuildAsync(Cancellation);
+        app.Launch();
 
         Assert.Equal(1, await app.WaitForExitAsync(TimeSpan.FromMinutes(2)));
         Assert.Contains("postgres exited with code", app.Output);
@@ -59,7 +69,9 @@ public sealed class AppHostLifecycleTests(GraphFixture graph)
     [Fact]
     public async Task Ctrl_C_stops_services_before_stores_and_leaves_no_process()
     {
-        await using var app = await Q4AppHostFactory.StartAsync(Cancellation);
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Q4_AppHost>(Cancellation);
+        await using var app = await builder.BuildAsync(Cancellation);
+        await app.StartAsync(Cancellation);
         var children = app.ChildPids;
         Assert.NotEmpty(children);
 
@@ -76,7 +88,9 @@ public sealed class AppHostLifecycleTests(GraphFixture graph)
     [Fact]
     public async Task A_child_that_dies_is_reported_loudly_and_the_rest_keeps_running()
     {
-        await using var app = await Q4AppHostFactory.StartAsync(Cancellation);
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Q4_AppHost>(Cancellation);
+        await using var app = await builder.BuildAsync(Cancellation);
+        await app.StartAsync(Cancellation);
         var (stopped, killed) = (app.GetPids("syncservice")[0], app.GetPids("syncservice")[1]);
 
         Signals.Send(killed, Signals.SIGKILL);
@@ -86,6 +100,11 @@ public sealed class AppHostLifecycleTests(GraphFixture graph)
         await WaitUntilAsync(() =>
             app.Output.Contains($"syncservice-1 (pid {killed}) exited unexpectedly with code 137") &&
             app.Output.Contains($"syncservice-0 (pid {stopped}) exited unexpectedly with code 0"), TimeSpan.FromSeconds(30));
+        // The dashboard says so too, with both exit codes; the API is as healthy as it was.
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var syncservice = await app.ResourceNotifications.WaitForResourceAsync("syncservice", "Exited", deadline.Token);
+        Assert.Equal([0, 137], syncservice.Processes.Select(p => p.ExitCode ?? -1).Order());
+        await app.ResourceNotifications.WaitForResourceHealthyAsync("apiservice", deadline.Token);
         using var client = app.CreateHttpClient("apiservice");
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health", Cancellation)).StatusCode);
         Assert.Equal(0, await app.StopAsync());
@@ -95,7 +114,9 @@ public sealed class AppHostLifecycleTests(GraphFixture graph)
     [Fact]
     public async Task After_the_apphost_is_killed_no_child_outlives_it_by_more_than_a_few_seconds()
     {
-        await using var first = await Q4AppHostFactory.StartAsync(Cancellation);
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Q4_AppHost>(Cancellation);
+        await using var first = await builder.BuildAsync(Cancellation);
+        await first.StartAsync(Cancellation);
         var postmaster = first.GetPids("postgres").Single();
         // The services keep connections open, so PostgreSQL has backends as well as its own helper processes.
         var backends = ProcFs.ChildrenOf(postmaster);
@@ -122,8 +143,10 @@ public sealed class AppHostLifecycleTests(GraphFixture graph)
             $"{leftovers.Count} of its processes in all: {string.Join("; ", described)}");
 
         // What the children did when their parent died left the stores fit to start again.
-        await using var second = Q4AppHostFactory.Launch(first.StateDirectory, ownsStateDirectory: true);
-        await second.WaitUntilReadyAsync(TimeSpan.FromMinutes(3), Cancellation);
+        var again = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Q4_AppHost>(Cancellation);
+        again.StateDirectory = first.StateDirectory;
+        await using var second = await again.BuildAsync(Cancellation);
+        await second.StartAsync(Cancellation);
         using var client = second.CreateHttpClient("apiservice");
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health", Cancellation)).StatusCode);
     }

@@ -16,7 +16,7 @@ public static class RedisAccess
         {
             if (!Connections.TryGetValue(app, out connection))
             {
-                Connections[app] = connection = await ConnectionMultiplexer.ConnectAsync(app.GetConnectionString("redis") + ",allowAdmin=true");
+                Connections[app] = connection = await ConnectionMultiplexer.ConnectAsync(await app.GetConnectionStringAsync("redis") + ",allowAdmin=true");
             }
         }
         finally

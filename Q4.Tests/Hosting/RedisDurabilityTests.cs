@@ -13,7 +13,9 @@ public sealed class RedisDurabilityTests
     [Fact]
     public async Task Every_answered_bid_survives_a_sigkill_of_redis_right_after_the_last_201()
     {
-        await using var app = await Q4AppHostFactory.StartAsync(Cancellation);
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Q4_AppHost>(Cancellation);
+        await using var app = await builder.BuildAsync(Cancellation);
+        await app.StartAsync(Cancellation);
         using var seller = TestUser.Fresh(app);
         var auctions = new List<AuctionResponse>();
         for (var i = 0; i < 5; i++)

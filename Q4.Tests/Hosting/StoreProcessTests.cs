@@ -12,7 +12,9 @@ public sealed class StoreProcessTests
     [Fact]
     public async Task Postgresql_crashed_then_stopped_comes_back_each_time_as_it_was_with_its_data()
     {
-        await using var app = await Q4AppHostFactory.StartAsync(Cancellation);
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Q4_AppHost>(Cancellation);
+        await using var app = await builder.BuildAsync(Cancellation);
+        await app.StartAsync(Cancellation);
         var original = app.GetPids("postgres").Single();
         var commandLine = ProcFs.CommandLine(original);
         var owner = OwnerOf(original);

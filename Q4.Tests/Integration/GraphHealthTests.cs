@@ -56,7 +56,7 @@ public sealed class GraphHealthTests(GraphFixture graph)
     [Fact]
     public async Task The_redis_connection_string_reaches_the_real_server()
     {
-        await using var redis = await ConnectionMultiplexer.ConnectAsync(App.GetConnectionString("redis") + ",allowAdmin=true");
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(await App.GetConnectionStringAsync("redis", Cancellation) + ",allowAdmin=true");
         var key = $"test:{Guid.NewGuid()}";
         var db = redis.GetDatabase();
         await db.StringSetAsync(key, "bid", TimeSpan.FromMinutes(1));

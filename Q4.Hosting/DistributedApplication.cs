@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Q4.Dashboard;
 
 namespace Q4.Hosting;
 
@@ -56,6 +57,7 @@ public sealed class DistributedApplication
             _host.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.StopTimeout * 3);
             _host.Services.AddSingleton(context);
             _host.Services.AddSingleton(_resources);
+            _host.Services.AddSingleton<IResourceService, ResourceService>();
             _host.Services.AddHostedService<Orchestrator>();
             if (options.ParentProcessId is { } parent)
             {

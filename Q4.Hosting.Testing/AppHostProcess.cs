@@ -1,32 +1,62 @@
 using System.Diagnostics;
 using System.Text;
-using Q4.Hosting;
 
-namespace Q4.Tests.Hosting;
+namespace Q4.Hosting.Testing;
 
-/// <summary>A running AppHost and the graph it started: clients, connection strings, pids, its console output.</summary>
+/// <summary>
+/// The AppHost of a test (what Aspire.Hosting.Testing's <c>BuildAsync</c> gives) and, once started, the graph it
+/// runs: clients, connection strings, pids, its console output.
+/// </summary>
 public sealed class AppHostProcess : IAsyncDisposable
 {
-    private readonly Process _process;
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(4);
+
+    private readonly ProcessStartInfo _startInfo;
     private readonly StringBuilder _output = new();
-    private readonly bool _ownsStateDirectory;
+    private readonly bool _deleteStateDirectory;
+    private Process? _process;
     private EndpointsFile? _endpoints;
 
-    internal AppHostProcess(Process process, string stateDirectory, bool ownsStateDirectory)
+    internal AppHostProcess(ProcessStartInfo startInfo, string stateDirectory, bool deleteStateDirectory)
     {
-        _process = process;
-        Pid = process.Id;
-        _ownsStateDirectory = ownsStateDirectory;
+        _startInfo = startInfo;
+        _deleteStateDirectory = deleteStateDirectory;
         StateDirectory = stateDirectory;
-        process.OutputDataReceived += (_, e) => Append(e.Data);
-        process.ErrorDataReceived += (_, e) => Append(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        ResourceNotifications = new ResourceNotificationService(this);
     }
 
     public string StateDirectory { get; }
 
-    public int Pid { get; }
+    /// <summary>The AppHost's process id, once launched (and still after it ended).</summary>
+    public int Pid { get; private set; }
+
+    /// <summary>Waits for resources to reach a state, as Aspire's service of the same name does.</summary>
+    public ResourceNotificationService ResourceNotifications { get; }
+
+    private Process Process => _process ?? throw new InvalidOperationException("The AppHost was not started.");
+
+    /// <summary>Starts the AppHost and returns once every resource of its graph is healthy.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        Launch();
+        await WaitUntilReadyAsync(StartTimeout, cancellationToken);
+    }
+
+    /// <summary>Starts the AppHost without waiting for its graph: for tests of how it fails.</summary>
+    public void Launch()
+    {
+        if (_process is not null)
+        {
+            return;
+        }
+        var process = Process.Start(_startInfo)!;
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        Pid = process.Id;
+        _process = process;
+    }
 
     /// <summary>
     /// The folder of PostgreSQL's cluster when it cannot live in the state folder: as root, the postgres user may not
@@ -35,7 +65,7 @@ public sealed class AppHostProcess : IAsyncDisposable
     public string OutsideDataDirectory =>
         Path.GetDirectoryName(PostgresServerResource.OutsideDataDirectory(Path.Combine(StateDirectory, "data", "postgres")))!;
 
-    public bool HasExited => _process.HasExited;
+    public bool HasExited => Process.HasExited;
 
     public string Output
     {
@@ -53,6 +83,10 @@ public sealed class AppHostProcess : IAsyncDisposable
     public string GetConnectionString(string resource) =>
         Endpoints.Resources[resource].ConnectionString ?? throw new InvalidOperationException($"{resource} has no connection string.");
 
+    /// <summary>Aspire's name for the same: the connection string a service gets for <paramref name="resource"/>, or null.</summary>
+    public ValueTask<string?> GetConnectionStringAsync(string resource, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(Endpoints.Resources.TryGetValue(resource, out var endpoints) ? endpoints.ConnectionString : null);
+
     public IReadOnlyList<string> GetUrls(string resource) => Endpoints.Resources[resource].Urls;
 
     public IReadOnlyList<int> GetPids(string resource) => Endpoints.Resources[resource].Pids;
@@ -64,7 +98,7 @@ public sealed class AppHostProcess : IAsyncDisposable
         new() { BaseAddress = new Uri(GetUrls(resource)[replica]), Timeout = TimeSpan.FromSeconds(30) };
 
     /// <summary>Waits for the endpoints file that this AppHost writes once its graph is healthy.</summary>
-    internal async Task WaitUntilReadyAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    private async Task WaitUntilReadyAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         var path = Path.Combine(StateDirectory, EndpointsFile.FileName);
         var deadline = DateTime.UtcNow + timeout;
@@ -76,9 +110,9 @@ public sealed class AppHostProcess : IAsyncDisposable
                 _endpoints = endpoints;
                 return;
             }
-            if (_process.HasExited)
+            if (Process.HasExited)
             {
-                throw new InvalidOperationException($"The AppHost exited with code {_process.ExitCode} before the graph was ready:\n{Output}");
+                throw new InvalidOperationException($"The AppHost exited with code {Process.ExitCode} before the graph was ready:\n{Output}");
             }
             if (DateTime.UtcNow > deadline)
             {
@@ -103,16 +137,16 @@ public sealed class AppHostProcess : IAsyncDisposable
     /// <summary>Waits for the AppHost to end by itself; its exit code.</summary>
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
-        await _process.WaitForExitAsync().WaitAsync(timeout);
-        return _process.ExitCode;
+        await Process.WaitForExitAsync().WaitAsync(timeout);
+        return Process.ExitCode;
     }
 
     /// <summary>Stops the graph as Ctrl+C does and returns the AppHost's exit code.</summary>
     public async Task<int> StopAsync()
     {
-        if (!_process.HasExited)
+        if (!Process.HasExited)
         {
-            Signals.Send(_process.Id, Signals.SIGINT);
+            Signals.Send(Process.Id, Signals.SIGINT);
         }
         return await WaitForExitAsync(TimeSpan.FromMinutes(1));
     }
@@ -120,7 +154,7 @@ public sealed class AppHostProcess : IAsyncDisposable
     /// <summary>SIGKILL: the AppHost gets no chance to stop anything.</summary>
     public async Task KillAsync()
     {
-        Signals.Send(_process.Id, Signals.SIGKILL);
+        Signals.Send(Process.Id, Signals.SIGKILL);
         await WaitForExitAsync(TimeSpan.FromSeconds(10));
     }
 
@@ -128,12 +162,15 @@ public sealed class AppHostProcess : IAsyncDisposable
     {
         try
         {
-            await StopAsync();
+            if (_process is not null)
+            {
+                await StopAsync();
+            }
         }
         finally
         {
-            _process.Dispose();
-            if (_ownsStateDirectory)
+            _process?.Dispose();
+            if (_deleteStateDirectory)
             {
                 DeleteIfExists(StateDirectory);
                 DeleteIfExists(OutsideDataDirectory);

@@ -1,50 +1,27 @@
-using Microsoft.AspNetCore.Http.HttpResults;
 using System.Net;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
 
-namespace Q4.Hosting;
+namespace Q4.Dashboard;
 
 /// <summary>The AppHost's own pages: each resource's state, URLs and pids, and its console log.</summary>
-internal static class Dashboard
+public static class Dashboard
 {
     public static IEndpointRouteBuilder MapDashboard(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/resources", (IReadOnlyList<Resource> resources) =>
-            TypedResults.Ok(resources.Select(r => new
-            {
-                r.Name,
-                State = StateOf(r).ToString(),
-                r.Urls,
-                Processes = r.Processes.Select(p => new
-                {
-                    p.Name,
-                    p.Pid,
-                    ExitCode = p.Exited.IsCompleted ? p.Exited.Result : (int?)null,
-                }),
-            })));
+        app.MapGet("/api/resources", (IResourceService resources) => TypedResults.Ok(resources.GetResources()));
 
-        app.MapGet("/logs/{process}", Results<ContentHttpResult, NotFound> (string process, RunContext context) =>
-        {
-            var path = Path.Combine(context.State.LogsDirectory, $"{process}.log");
-            if (process.Contains('/') || process.Contains("..") || !File.Exists(path))
-            {
-                return TypedResults.NotFound();
-            }
-            return TypedResults.Text(Tail(path, 256 * 1024), "text/plain; charset=utf-8");
-        });
+        app.MapGet("/logs/{process}", Results<ContentHttpResult, NotFound> (string process, IResourceService resources) =>
+            resources.ConsoleLogPath(process) is { } path
+                ? TypedResults.Text(Tail(path, 256 * 1024), "text/plain; charset=utf-8")
+                : TypedResults.NotFound());
 
-        app.MapGet("/", (IReadOnlyList<Resource> resources) => TypedResults.Content(Page(resources), "text/html; charset=utf-8"));
+        app.MapGet("/", (IResourceService resources) => TypedResults.Content(Page(resources.GetResources()), "text/html; charset=utf-8"));
         return app;
     }
-
-    private static ResourceState StateOf(Resource resource) =>
-        resource.State == ResourceState.Healthy && resource.Processes.Any(p => p.Exited.IsCompleted)
-            ? ResourceState.Exited
-            : resource.State;
 
     private static string Tail(string path, int bytes)
     {
@@ -54,7 +31,7 @@ internal static class Dashboard
         return reader.ReadToEnd();
     }
 
-    private static string Page(IReadOnlyList<Resource> resources)
+    private static string Page(IReadOnlyList<ResourceSnapshot> resources)
     {
         var html = new StringBuilder("""
             <!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="5">
@@ -65,13 +42,13 @@ internal static class Dashboard
             """);
         foreach (var resource in resources)
         {
-            var state = StateOf(resource);
-            html.Append($"<tr><td>{E(resource.Name)}</td><td class=\"{state}\">{state}</td><td>");
+            var state = resource.State;
+            html.Append($"<tr><td>{E(resource.Name)}</td><td class=\"{E(state)}\">{E(state)}</td><td>");
             html.AppendJoin("<br>", resource.Urls.Select(u => u.StartsWith("http") ? $"<a href=\"{E(u)}\">{E(u)}</a>" : E(u)));
             html.Append("</td><td>");
             html.AppendJoin("<br>", resource.Processes.Select(p =>
                 $"<a href=\"/logs/{E(p.Name)}\">{E(p.Name)}</a> pid {p.Pid}" +
-                (p.Exited.IsCompleted ? $" exited ({p.Exited.Result})" : "")));
+                (p.ExitCode is { } code ? $" exited ({code})" : "")));
             html.Append("</td></tr>");
         }
         return html.Append("</table></body></html>").ToString();
