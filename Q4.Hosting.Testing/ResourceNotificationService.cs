@@ -1,5 +1,5 @@
 using System.Net.Http.Json;
-using Q4.Dashboard;
+using Q4.Dashboard.Resources;
 
 namespace Q4.Hosting.Testing;
 

@@ -25,13 +25,16 @@ public sealed class AppHostOptions
 
     public int DashboardPort { get; set; } = 18888;
 
+    /// <summary>Where the dashboard receives OTLP over HTTP (protobuf), as Aspire's dashboard does by default.</summary>
+    public int OtlpHttpPort { get; set; } = 18890;
+
     /// <summary>Stop the whole graph when this process ends (the test host that started us).</summary>
     public int? ParentProcessId { get; set; }
 
     /// <summary>Keep the resources' output in their log files only.</summary>
     public bool Quiet { get; set; }
 
-    /// <summary>Where services send OpenTelemetry data (OTLP). Unset: services export nothing.</summary>
+    /// <summary>Where services send OpenTelemetry data (OTLP) instead of the AppHost's dashboard (a collector elsewhere).</summary>
     public string? OtlpEndpoint { get; set; }
 
     /// <summary>

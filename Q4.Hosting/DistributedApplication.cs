@@ -6,6 +6,8 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Q4.Dashboard;
+using Q4.Dashboard.Resources;
+using Q4.Dashboard.Telemetry;
 
 namespace Q4.Hosting;
 
@@ -47,17 +49,21 @@ public sealed class DistributedApplication
             }
             await context.Tools.EnsureAsync(_resources.SelectMany(r => r.RequiredTools), CancellationToken.None);
             context.DashboardUrl = $"http://localhost:{context.Ports.Allocate("dashboard", options.DashboardPort)}";
+            var otlpPort = context.Ports.Allocate("otlp-http", options.OtlpHttpPort);
+            context.OtlpHttpUrl = $"http://localhost:{otlpPort}";
+            var dashboard = new DashboardSettings(otlpPort, context.OtlpApiKey, new TelemetryLimits());
             foreach (var resource in _resources)
             {
                 resource.Allocate(context);
             }
 
-            _host.WebHost.UseUrls(context.DashboardUrl);
+            _host.WebHost.UseUrls(context.DashboardUrl, context.OtlpHttpUrl);
             _host.Logging.SetMinimumLevel(LogLevel.Warning);
             _host.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.StopTimeout * 3);
             _host.Services.AddSingleton(context);
             _host.Services.AddSingleton(_resources);
             _host.Services.AddSingleton<IResourceService, ResourceService>();
+            _host.Services.AddDashboard(dashboard);
             _host.Services.AddHostedService<Orchestrator>();
             if (options.ParentProcessId is { } parent)
             {
@@ -65,7 +71,7 @@ public sealed class DistributedApplication
             }
 
             await using var app = _host.Build();
-            app.MapDashboard();
+            app.MapDashboard(dashboard);
             await app.RunAsync();
         }
         catch (AppHostException e)

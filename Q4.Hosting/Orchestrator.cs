@@ -99,7 +99,9 @@ internal sealed class Orchestrator(
             r => r.Name,
             r => new ResourceEndpoints(r.Urls, r.Processes.Select(p => p.Pid).ToList(),
                 (r as IResourceWithConnectionString)?.ConnectionString));
-        entries["apphost"] = new ResourceEndpoints([context.DashboardUrl], [Environment.ProcessId], null);
+        // The AppHost itself: its dashboard, and where services send telemetry with the key they must show.
+        entries["apphost"] = new ResourceEndpoints([context.DashboardUrl, context.OtlpHttpUrl], [Environment.ProcessId],
+            $"Endpoint={context.OtlpHttpUrl};ApiKey={context.OtlpApiKey}");
         return new EndpointsFile(entries);
     }
 }

@@ -1,4 +1,4 @@
-using Q4.Dashboard;
+using Q4.Dashboard.Resources;
 
 namespace Q4.Hosting;
 

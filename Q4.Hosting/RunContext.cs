@@ -22,6 +22,12 @@ internal sealed class RunContext(AppHostOptions options, StateDirectory state, C
 
     public string DashboardUrl { get; set; } = "";
 
+    /// <summary>The dashboard's OTLP/HTTP endpoint, where the services send traces.</summary>
+    public string OtlpHttpUrl { get; set; } = "";
+
+    /// <summary>The key every OTLP export must carry (<c>x-otlp-api-key</c>), a fresh one every run.</summary>
+    public string OtlpApiKey { get; } = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
+
     public bool IsStopping { get; set; }
 
     public void OnUnexpectedExit(ChildProcess process, int exitCode)

@@ -74,6 +74,16 @@ public static class Extensions
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
             builder.Services.AddOpenTelemetry().UseOtlpExporter();
+            // The exporter's own HttpClients go without the resilience handler every other client gets: retried for many
+            // seconds, a collector that was gone kept a stopping service waiting (after the AppHost died). And their
+            // calls are not logged one by one: those logs would be exported in turn.
+            foreach (var exporter in (string[])["OtlpTraceExporter", "OtlpMetricExporter", "OtlpLogExporter"])
+            {
+#pragma warning disable EXTEXP0001 // Made for exactly this (a client that opts out of ConfigureHttpClientDefaults' handler); marked experimental.
+                builder.Services.AddHttpClient(exporter).RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
+            }
+            builder.Logging.AddFilter("System.Net.Http.HttpClient.Otlp*", LogLevel.Warning);
         }
         return builder;
     }

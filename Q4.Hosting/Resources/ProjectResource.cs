@@ -1,3 +1,5 @@
+using Q4.Dashboard.Otlp;
+
 namespace Q4.Hosting;
 
 /// <summary>A .NET project of this solution, run from its built assembly as one or more replicas.</summary>
@@ -103,6 +105,13 @@ public sealed class ProjectResource(string name, IProjectMetadata project) : Res
         if (context.Options.OtlpEndpoint is { } otlp)
         {
             environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp;
+        }
+        else
+        {
+            // The AppHost's own dashboard, as Aspire's AppHost points every project at its dashboard.
+            environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = context.OtlpHttpUrl;
+            environment["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
+            environment["OTEL_EXPORTER_OTLP_HEADERS"] = $"{OtlpApi.ApiKeyHeader}={context.OtlpApiKey}";
         }
         foreach (var reference in References)
         {

@@ -1,4 +1,4 @@
-namespace Q4.Dashboard;
+namespace Q4.Dashboard.Resources;
 
 /// <summary>
 /// The AppHost's resources as the dashboard sees them: the AppHost implements this, the dashboard only reads it (in

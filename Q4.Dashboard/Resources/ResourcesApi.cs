@@ -5,12 +5,12 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 
-namespace Q4.Dashboard;
+namespace Q4.Dashboard.Resources;
 
-/// <summary>The AppHost's own pages: each resource's state, URLs and pids, and its console log.</summary>
-public static class Dashboard
+/// <summary>The resources the AppHost runs: each one's state, URLs and pids, and its console log.</summary>
+public static class ResourcesApi
 {
-    public static IEndpointRouteBuilder MapDashboard(this IEndpointRouteBuilder app)
+    public static IEndpointRouteBuilder MapResourcesApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/resources", (IResourceService resources) => TypedResults.Ok(resources.GetResources()));
 

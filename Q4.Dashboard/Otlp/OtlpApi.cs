@@ -1,0 +1,87 @@
+using System.Security.Cryptography;
+using System.Text;
+using Google.Protobuf;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
+using Q4.Dashboard.Otlp.Proto;
+using Q4.Dashboard.Telemetry;
+
+namespace Q4.Dashboard.Otlp;
+
+/// <summary>
+/// Receives OpenTelemetry data over OTLP/HTTP with protobuf bodies (<c>POST /v1/traces</c>), on the OTLP port only.
+/// Every request carries the API key the AppHost gave the services (<c>x-otlp-api-key</c>, through
+/// <c>OTEL_EXPORTER_OTLP_HEADERS</c>): without it, 401. An export is read whole and checked before anything is kept:
+/// one too large is 413, one that is not OTLP protobuf is 415 or 400, and each changes nothing.
+/// </summary>
+public static class OtlpApi
+{
+    public const string ApiKeyHeader = "x-otlp-api-key";
+    private const string Protobuf = "application/x-protobuf";
+
+    public static IEndpointRouteBuilder MapOtlpApi(this IEndpointRouteBuilder app, int port)
+    {
+        app.MapPost("/v1/traces", ExportTracesAsync).RequireHost($"*:{port}");
+        return app;
+    }
+
+    private static async Task<IResult> ExportTracesAsync(HttpContext context, TelemetryStore store, IOptions<TelemetryLimits> limits,
+        IOptions<OtlpOptions> otlp)
+    {
+        var request = context.Request;
+        if (!KeyMatches(request.Headers[ApiKeyHeader].ToString(), otlp.Value.ApiKey))
+        {
+            return TelemetryApi.Problem(StatusCodes.Status401Unauthorized, "invalid_api_key", $"The {ApiKeyHeader} header is missing or wrong.");
+        }
+        if (!string.Equals(request.ContentType?.Split(';')[0].Trim(), Protobuf, StringComparison.OrdinalIgnoreCase))
+        {
+            return TelemetryApi.Problem(StatusCodes.Status415UnsupportedMediaType, "unsupported_media_type", $"Exports are {Protobuf}.");
+        }
+        var max = limits.Value.MaxExportBytes;
+        if (request.ContentLength > max)
+        {
+            return TooLarge(max);
+        }
+        using var body = new MemoryStream();
+        var buffer = new byte[81920];
+        int read;
+        while ((read = await request.Body.ReadAsync(buffer, context.RequestAborted)) > 0)
+        {
+            if (body.Length + read > max)
+            {
+                return TooLarge(max);
+            }
+            body.Write(buffer, 0, read);
+        }
+
+        ExportTraceServiceRequest export;
+        try
+        {
+            export = ExportTraceServiceRequest.Parser.ParseFrom(body.GetBuffer(), 0, (int)body.Length);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            return TelemetryApi.Problem(StatusCodes.Status400BadRequest, "malformed_export", $"The body is not an OTLP trace export: {e.Message}");
+        }
+        if (TelemetryStore.Check(export) is { } problem)
+        {
+            return TelemetryApi.Problem(StatusCodes.Status400BadRequest, "malformed_export", problem);
+        }
+        store.Add(export);
+        return Results.Bytes(new ExportTraceServiceResponse().ToByteArray(), Protobuf);
+    }
+
+    private static IResult TooLarge(long max) =>
+        TelemetryApi.Problem(StatusCodes.Status413PayloadTooLarge, "export_too_large", $"An export is at most {max} bytes.");
+
+    private static bool KeyMatches(string sent, string expected) =>
+        CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(sent), Encoding.UTF8.GetBytes(expected));
+}
+
+/// <summary>The OTLP endpoint's settings: the API key every export must carry.</summary>
+public sealed class OtlpOptions
+{
+    public string ApiKey { get; set; } = "";
+}

@@ -1,0 +1,61 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Q4.Dashboard.Telemetry;
+
+/// <summary>
+/// The telemetry the dashboard received, over HTTP in OTLP JSON (<c>{data, totalCount, returnedCount}</c>, the shape of
+/// Aspire's dashboard API): for tests, scripts and the dashboard's own pages.
+/// </summary>
+public static class TelemetryApi
+{
+    public const int DefaultLimit = 200;
+
+    public static IServiceCollection AddTelemetry(this IServiceCollection services, TelemetryLimits limits)
+    {
+        services.AddSingleton(Microsoft.Extensions.Options.Options.Create(limits));
+        services.AddSingleton<TelemetryStore>();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapTelemetryApi(this IEndpointRouteBuilder app)
+    {
+        var telemetry = app.MapGroup("/api/telemetry");
+        telemetry.MapGet("/traces/{traceId}", GetTrace);
+        telemetry.MapGet("/spans", GetSpans);
+        return app;
+    }
+
+    /// <summary>Every span of a trace, from whichever resources sent them.</summary>
+    private static Results<Ok<TelemetryPage>, ProblemHttpResult> GetTrace(string traceId, TelemetryStore store)
+    {
+        if (traceId.Length != 32 || !traceId.All(char.IsAsciiHexDigit))
+        {
+            return Problem(StatusCodes.Status400BadRequest, "invalid_trace_id", "A trace id is 32 hexadecimal digits.");
+        }
+        var spans = store.GetTrace(traceId);
+        return spans.Count == 0
+            ? Problem(StatusCodes.Status404NotFound, "not_found", $"No trace {traceId} is kept (never received, or evicted).")
+            : TypedResults.Ok(new TelemetryPage(OtlpJson.ResourceSpans(spans), spans.Count, spans.Count));
+    }
+
+    /// <summary>The newest spans, of one resource (<c>?resource=apiservice</c>) or all, with or without errors.</summary>
+    private static Results<Ok<TelemetryPage>, ProblemHttpResult> GetSpans(string? resource, bool? hasError, int? limit, TelemetryStore store)
+    {
+        if (limit is < 1 or > 10_000)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "invalid_query", "limit is from 1 to 10000.");
+        }
+        var (spans, total) = store.GetSpans(resource, hasError, limit ?? DefaultLimit);
+        return TypedResults.Ok(new TelemetryPage(OtlpJson.ResourceSpans(spans), total, spans.Count));
+    }
+
+    internal static ProblemHttpResult Problem(int status, string code, string detail) =>
+        TypedResults.Problem(detail, statusCode: status, extensions: new Dictionary<string, object?> { ["code"] = code });
+}
+
+/// <summary>One answer of the telemetry API: the items in OTLP JSON, how many matched, and how many are here.</summary>
+public sealed record TelemetryPage(object Data, int TotalCount, int ReturnedCount);

@@ -1,0 +1,178 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Google.Protobuf;
+using Q4.Dashboard.Otlp;
+using Q4.Dashboard.Otlp.Proto;
+using Q4.Tests.Auctions;
+using Q4.Tests.Hosting;
+using Q4.Tests.Users;
+
+namespace Q4.Tests.Telemetry;
+
+/// <summary>
+/// The services' traces reach the AppHost's dashboard over OTLP (the real OpenTelemetry exporter, pointed there by the
+/// AppHost), and come back out of its telemetry API; the OTLP endpoint keeps out what it should.
+/// </summary>
+public sealed class TelemetryTests(GraphFixture graph)
+{
+    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    private AppHostProcess App => graph.App;
+
+    [Fact]
+    public async Task A_bid_with_the_callers_traceparent_is_traced_by_the_api_into_the_dashboard()
+    {
+        using var seller = TestUser.Fresh(App);
+        using var bidder = TestUser.Fresh(App);
+        var auction = await seller.CreateAuctionAsync();
+        var traceId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        var callerSpan = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/auctions/{auction.Id}/bids") { Content = JsonContent.Create(new { amount = 100 }) };
+        request.Headers.Add("traceparent", $"00-{traceId}-{callerSpan}-01");
+        using var response = await bidder.Api(1).SendAsync(request, Cancellation);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+
+        // Services export every second; the trace is there once the API's batch arrived.
+        var spans = await EventuallyAsync(async () =>
+        {
+            var found = await SpansOfTraceAsync(traceId);
+            return found.Any(s => s.Service == "apiservice" && s.ParentSpanId == callerSpan) ? found : null;
+        });
+        var server = spans.Single(s => s.Service == "apiservice" && s.ParentSpanId == callerSpan);
+        Assert.Equal(2, server.Kind); // server
+        Assert.Contains("/bids", server.Name);
+        Assert.All(spans, s => Assert.Equal(traceId, s.TraceId));
+    }
+
+    [Fact]
+    public async Task The_otlp_endpoint_refuses_a_wrong_key_a_bad_export_and_an_oversized_one_and_keeps_nothing_of_them()
+    {
+        var (endpoint, key) = OtlpEndpoint();
+        using var otlp = new HttpClient { BaseAddress = new Uri(endpoint) };
+        var goodTrace = RandomNumberGenerator.GetBytes(16);
+        var badTrace = RandomNumberGenerator.GetBytes(16);
+
+        // A good span, and one beside it with a 3-byte span id: the export is refused whole.
+        var mixed = Export(Span(badTrace, "kept-nowhere"), Span(badTrace, "broken", spanId: [1, 2, 3]));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await PostAsync(otlp, mixed.ToByteArray(), apiKey: null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await PostAsync(otlp, mixed.ToByteArray(), apiKey: key + "0")).StatusCode);
+        await AssertProblemAsync(await PostAsync(otlp, mixed.ToByteArray(), key), HttpStatusCode.BadRequest, "malformed_export");
+        await AssertProblemAsync(await PostAsync(otlp, [0x0a, 0xff, 0xff, 0xff], key), HttpStatusCode.BadRequest, "malformed_export");
+        await AssertProblemAsync(await PostAsync(otlp, new byte[4 * 1024 * 1024 + 1], key), HttpStatusCode.RequestEntityTooLarge, "export_too_large");
+        await AssertProblemAsync(await PostAsync(otlp, mixed.ToByteArray(), key, "application/json"), HttpStatusCode.UnsupportedMediaType, "unsupported_media_type");
+        Assert.Empty(await SpansOfTraceAsync(Convert.ToHexStringLower(badTrace)));
+
+        // The same endpoint takes a good export, whoever made it.
+        var good = Export(Span(goodTrace, "hand-made", attributes: Enumerable.Range(0, 200).Select(i => ($"a{i}", $"{i}")).ToArray()));
+        using var accepted = await PostAsync(otlp, good.ToByteArray(), key);
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        var span = Assert.Single(await SpansOfTraceAsync(Convert.ToHexStringLower(goodTrace)));
+        Assert.Equal(("hand-made", "telemetry-test"), (span.Name, span.Service));
+        // 128 attributes per item, as Aspire's dashboard keeps.
+        Assert.Equal(128, span.AttributeCount);
+    }
+
+    /// <summary>The dashboard's OTLP/HTTP address and the key exports must carry, from the AppHost's endpoints file.</summary>
+    private (string Endpoint, string Key) OtlpEndpoint()
+    {
+        var parts = App.GetConnectionString("apphost").Split(';').Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
+        return (parts["Endpoint"], parts["ApiKey"]);
+    }
+
+    private static async Task<HttpResponseMessage> PostAsync(HttpClient otlp, byte[] body, string? apiKey, string mediaType = "application/x-protobuf")
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/traces") { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue(mediaType);
+        if (apiKey is not null)
+        {
+            request.Headers.Add(OtlpApi.ApiKeyHeader, apiKey);
+        }
+        return await otlp.SendAsync(request, Cancellation);
+    }
+
+    private static async Task AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string code)
+    {
+        using (response)
+        {
+            await ProblemAssert.IsProblemAsync(response, status, code);
+        }
+    }
+
+    private static ExportTraceServiceRequest Export(params Span[] spans)
+    {
+        var resource = new Resource();
+        resource.Attributes.Add(new KeyValue { Key = "service.name", Value = new AnyValue { StringValue = "telemetry-test" } });
+        var scope = new ScopeSpans { Scope = new InstrumentationScope { Name = "Q4.Tests" } };
+        scope.Spans.AddRange(spans);
+        var export = new ExportTraceServiceRequest();
+        export.ResourceSpans.Add(new ResourceSpans { Resource = resource, ScopeSpans = { scope } });
+        return export;
+    }
+
+    private static Span Span(byte[] traceId, string name, byte[]? spanId = null, (string Key, string Value)[]? attributes = null)
+    {
+        var now = (ulong)DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000;
+        var span = new Span
+        {
+            TraceId = ByteString.CopyFrom(traceId),
+            SpanId = ByteString.CopyFrom(spanId ?? RandomNumberGenerator.GetBytes(8)),
+            Name = name,
+            Kind = Dashboard.Otlp.Proto.Span.Types.SpanKind.Internal,
+            StartTimeUnixNano = now,
+            EndTimeUnixNano = now + 1_000_000,
+        };
+        foreach (var (key, value) in attributes ?? [])
+        {
+            span.Attributes.Add(new KeyValue { Key = key, Value = new AnyValue { StringValue = value } });
+        }
+        return span;
+    }
+
+    private sealed record FoundSpan(string Service, string TraceId, string SpanId, string? ParentSpanId, string Name, int Kind, int AttributeCount);
+
+    /// <summary>The spans the dashboard keeps of a trace, flattened; none when it knows no such trace.</summary>
+    private async Task<List<FoundSpan>> SpansOfTraceAsync(string traceId)
+    {
+        using var dashboard = App.CreateHttpClient("apphost");
+        using var response = await dashboard.GetAsync($"/api/telemetry/traces/{traceId}", Cancellation);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            await ProblemAssert.IsProblemAsync(response, HttpStatusCode.NotFound, "not_found");
+            return [];
+        }
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var page = await response.Content.ReadFromJsonAsync<JsonElement>(Cancellation);
+        var found = new List<FoundSpan>();
+        foreach (var resourceSpans in page.GetProperty("data").GetProperty("resourceSpans").EnumerateArray())
+        {
+            var service = resourceSpans.GetProperty("resource").GetProperty("attributes").EnumerateArray()
+                .Single(a => a.GetProperty("key").GetString() == "service.name").GetProperty("value").GetProperty("stringValue").GetString()!;
+            foreach (var span in resourceSpans.GetProperty("scopeSpans").EnumerateArray().SelectMany(s => s.GetProperty("spans").EnumerateArray()))
+            {
+                found.Add(new FoundSpan(service, span.GetProperty("traceId").GetString()!, span.GetProperty("spanId").GetString()!,
+                    span.GetProperty("parentSpanId").GetString(), span.GetProperty("name").GetString()!, span.GetProperty("kind").GetInt32(),
+                    span.GetProperty("attributes").GetArrayLength()));
+            }
+        }
+        Assert.Equal(page.GetProperty("totalCount").GetInt32(), found.Count);
+        return found;
+    }
+
+    private static async Task<T> EventuallyAsync<T>(Func<Task<T?>> probe) where T : class
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            if (await probe() is { } result)
+            {
+                return result;
+            }
+            Assert.False(deadline.IsCancellationRequested, "the trace did not reach the dashboard within 30 s");
+            await Task.Delay(250, Cancellation);
+        }
+    }
+}
