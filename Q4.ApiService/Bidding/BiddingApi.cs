@@ -47,7 +47,7 @@ public static class BiddingApi
     /// </summary>
     private static async Task<Results<Created<BidAccepted>, ProblemHttpResult, ValidationProblem>> PlaceBid(
         Guid id, PlaceBidRequest body, [FromHeader(Name = IdempotencyHeader)] string? idempotencyKey,
-        CurrentUser user, AuctionFactsCache auctions, BidScript script, CancellationToken ct)
+        CurrentUser user, AuctionFactsCache auctions, BidScript script, ILogger<BidScript> logger, CancellationToken ct)
     {
         if (!TryReadAmount(body.Amount, out var amount, out var amountError))
         {
@@ -60,10 +60,12 @@ public static class BiddingApi
         }
         if (await auctions.GetAsync(id, ct) is not { } auction)
         {
+            BidLog.Refused(logger, amount, id, user.Id, "not_found");
             return Problems.NotFound("The auction");
         }
         if (auction.SellerId == user.Id)
         {
+            BidLog.Refused(logger, amount, id, user.Id, "own_auction");
             return Problems.Problem(StatusCodes.Status403Forbidden, "own_auction", "Sellers cannot bid on their own auction.");
         }
 
@@ -72,6 +74,15 @@ public static class BiddingApi
         // Not cancellable: once the script runs the bid may be accepted, and the client leaving must not hide that.
         var outcome = await script.PlaceAsync(auction, user.Id, user.Name, amount, idempotencyKey);
         activity?.SetTag("q4.bid.outcome", outcome.GetType().Name);
+        switch (outcome)
+        {
+            case BidOutcome.TooLow:
+                BidLog.Outbid(logger, amount, id, user.Id);
+                break;
+            case BidOutcome.NotOpen:
+                BidLog.Refused(logger, amount, id, user.Id, "auction_not_open");
+                break;
+        }
         return outcome switch
         {
             BidOutcome.Accepted accepted => TypedResults.Created($"/auctions/{id}/bids",
@@ -100,4 +111,17 @@ public static class BiddingApi
 
     private static bool IsValidIdempotencyKey(string key) =>
         key.Length is >= 1 and <= MaxIdempotencyKeyLength && key.All(c => c is >= '!' and <= '~');
+}
+
+/// <summary>
+/// What the bid path logs: refusals that say something about the client (no such auction, its own auction, not open)
+/// at Information; a bid that was simply beaten, the everyday case of a busy auction, only at Debug.
+/// </summary>
+internal static partial class BidLog
+{
+    [LoggerMessage(Level = LogLevel.Information, Message = "Bid of {Amount} on auction {AuctionId} by user {UserId} refused: {Code}")]
+    public static partial void Refused(ILogger logger, long amount, Guid auctionId, Guid userId, string code);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Bid of {Amount} on auction {AuctionId} by user {UserId} was too low")]
+    public static partial void Outbid(ILogger logger, long amount, Guid auctionId, Guid userId);
 }

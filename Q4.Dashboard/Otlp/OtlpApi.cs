@@ -11,7 +11,8 @@ using Q4.Dashboard.Telemetry;
 namespace Q4.Dashboard.Otlp;
 
 /// <summary>
-/// Receives OpenTelemetry data over OTLP/HTTP with protobuf bodies (<c>POST /v1/traces</c>), on the OTLP port only.
+/// Receives OpenTelemetry data over OTLP/HTTP with protobuf bodies (<c>POST /v1/traces</c>, <c>/v1/logs</c>), on the
+/// OTLP port only.
 /// Every request carries the API key the AppHost gave the services (<c>x-otlp-api-key</c>, through
 /// <c>OTEL_EXPORTER_OTLP_HEADERS</c>): without it, 401. An export is read whole and checked before anything is kept:
 /// one too large is 413, one that is not OTLP protobuf is 415 or 400, and each changes nothing.
@@ -23,15 +24,25 @@ public static class OtlpApi
 
     public static IEndpointRouteBuilder MapOtlpApi(this IEndpointRouteBuilder app, int port)
     {
-        app.MapPost("/v1/traces", ExportTracesAsync).RequireHost($"*:{port}");
+        app.MapPost("/v1/traces", (HttpContext context, TelemetryStore store, IOptions<TelemetryLimits> limits, IOptions<OtlpOptions> otlp) =>
+            ReceiveAsync(context, limits.Value, otlp.Value, ExportTraceServiceRequest.Parser, TelemetryStore.Check, store.Add,
+                new ExportTraceServiceResponse())).RequireHost($"*:{port}");
+        app.MapPost("/v1/logs", (HttpContext context, TelemetryStore store, IOptions<TelemetryLimits> limits, IOptions<OtlpOptions> otlp) =>
+            ReceiveAsync(context, limits.Value, otlp.Value, ExportLogsServiceRequest.Parser, TelemetryStore.Check, store.Add,
+                new ExportLogsServiceResponse())).RequireHost($"*:{port}");
         return app;
     }
 
-    private static async Task<IResult> ExportTracesAsync(HttpContext context, TelemetryStore store, IOptions<TelemetryLimits> limits,
-        IOptions<OtlpOptions> otlp)
+    /// <summary>
+    /// Reads one export whole (refusing it before anything is kept when it is unauthorised, too large, not protobuf
+    /// or not well formed), keeps it with <paramref name="keep"/>, and answers with <paramref name="answer"/>.
+    /// </summary>
+    private static async Task<IResult> ReceiveAsync<TExport>(HttpContext context, TelemetryLimits limits, OtlpOptions otlp,
+        MessageParser<TExport> parser, Func<TExport, string?> check, Action<TExport> keep, IMessage answer)
+        where TExport : IMessage<TExport>
     {
         var request = context.Request;
-        if (!KeyMatches(request.Headers[ApiKeyHeader].ToString(), otlp.Value.ApiKey))
+        if (!KeyMatches(request.Headers[ApiKeyHeader].ToString(), otlp.ApiKey))
         {
             return TelemetryApi.Problem(StatusCodes.Status401Unauthorized, "invalid_api_key", $"The {ApiKeyHeader} header is missing or wrong.");
         }
@@ -39,7 +50,7 @@ public static class OtlpApi
         {
             return TelemetryApi.Problem(StatusCodes.Status415UnsupportedMediaType, "unsupported_media_type", $"Exports are {Protobuf}.");
         }
-        var max = limits.Value.MaxExportBytes;
+        var max = limits.MaxExportBytes;
         if (request.ContentLength > max)
         {
             return TooLarge(max);
@@ -56,21 +67,21 @@ public static class OtlpApi
             body.Write(buffer, 0, read);
         }
 
-        ExportTraceServiceRequest export;
+        TExport export;
         try
         {
-            export = ExportTraceServiceRequest.Parser.ParseFrom(body.GetBuffer(), 0, (int)body.Length);
+            export = parser.ParseFrom(body.GetBuffer(), 0, (int)body.Length);
         }
         catch (InvalidProtocolBufferException e)
         {
-            return TelemetryApi.Problem(StatusCodes.Status400BadRequest, "malformed_export", $"The body is not an OTLP trace export: {e.Message}");
+            return TelemetryApi.Problem(StatusCodes.Status400BadRequest, "malformed_export", $"The body is not an OTLP export: {e.Message}");
         }
-        if (TelemetryStore.Check(export) is { } problem)
+        if (check(export) is { } problem)
         {
             return TelemetryApi.Problem(StatusCodes.Status400BadRequest, "malformed_export", problem);
         }
-        store.Add(export);
-        return Results.Bytes(new ExportTraceServiceResponse().ToByteArray(), Protobuf);
+        keep(export);
+        return Results.Bytes(answer.ToByteArray(), Protobuf);
     }
 
     private static IResult TooLarge(long max) =>

@@ -23,6 +23,34 @@ public static class OtlpJson
             }),
     };
 
+    public static object ResourceLogs(IEnumerable<StoredLog> logs) => new
+    {
+        resourceLogs = logs
+            .GroupBy(l => l.Resource)
+            .Select(byResource => new
+            {
+                resource = new { attributes = Attributes(byResource.Key.Attributes) },
+                scopeLogs = byResource.GroupBy(l => l.Scope).Select(byScope => new
+                {
+                    scope = new { name = byScope.Key.Name, version = byScope.Key.Version },
+                    logRecords = byScope.Select(l => Log(l.Record)),
+                }),
+            }),
+    };
+
+    private static object Log(LogRecord record) => new
+    {
+        timeUnixNano = record.TimeUnixNano.ToString(),
+        observedTimeUnixNano = record.ObservedTimeUnixNano.ToString(),
+        severityNumber = (int)record.SeverityNumber,
+        severityText = record.SeverityText,
+        body = Value(record.Body),
+        attributes = Attributes(record.Attributes),
+        traceId = record.TraceId.IsEmpty ? null : Hex(record.TraceId),
+        spanId = record.SpanId.IsEmpty ? null : Hex(record.SpanId),
+        eventName = record.EventName,
+    };
+
     private static object Span(Span span) => new
     {
         traceId = Hex(span.TraceId),

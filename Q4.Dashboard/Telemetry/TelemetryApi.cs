@@ -26,6 +26,7 @@ public static class TelemetryApi
         var telemetry = app.MapGroup("/api/telemetry");
         telemetry.MapGet("/traces/{traceId}", GetTrace);
         telemetry.MapGet("/spans", GetSpans);
+        telemetry.MapGet("/logs", GetLogs);
         return app;
     }
 
@@ -51,6 +52,32 @@ public static class TelemetryApi
         }
         var (spans, total) = store.GetSpans(resource, hasError, limit ?? DefaultLimit);
         return TypedResults.Ok(new TelemetryPage(OtlpJson.ResourceSpans(spans), total, spans.Count));
+    }
+
+    /// <summary>Severity names a query may ask for, and the lowest OTLP severity number of each.</summary>
+    private static readonly Dictionary<string, int> Severities = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["trace"] = 1, ["debug"] = 5, ["information"] = 9, ["warning"] = 13, ["error"] = 17, ["critical"] = 21,
+    };
+
+    /// <summary>
+    /// The newest log records, filtered by resource, trace (<c>traceId</c>), lowest severity (<c>severity=warning</c>)
+    /// and text in the message (<c>search</c>).
+    /// </summary>
+    private static Results<Ok<TelemetryPage>, ProblemHttpResult> GetLogs(string? resource, string? traceId, string? severity, string? search,
+        int? limit, TelemetryStore store)
+    {
+        if (limit is < 1 or > 10_000)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "invalid_query", "limit is from 1 to 10000.");
+        }
+        var minimum = 0;
+        if (severity is not null && !Severities.TryGetValue(severity, out minimum))
+        {
+            return Problem(StatusCodes.Status400BadRequest, "invalid_query", $"severity is one of {string.Join(", ", Severities.Keys)}.");
+        }
+        var (logs, total) = store.GetLogs(resource, traceId, minimum, search, limit ?? DefaultLimit);
+        return TypedResults.Ok(new TelemetryPage(OtlpJson.ResourceLogs(logs), total, logs.Count));
     }
 
     internal static ProblemHttpResult Problem(int status, string code, string detail) =>

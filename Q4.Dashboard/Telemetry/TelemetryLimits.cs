@@ -6,6 +6,9 @@ public sealed class TelemetryLimits
     /// <summary>Traces kept; past that, the oldest goes.</summary>
     public int MaxTraces { get; set; } = 10_000;
 
+    /// <summary>Log records kept; past that, the oldest goes.</summary>
+    public int MaxLogs { get; set; } = 10_000;
+
     /// <summary>Attributes kept per resource, span and span event; the rest are dropped.</summary>
     public int MaxAttributes { get; set; } = 128;
 

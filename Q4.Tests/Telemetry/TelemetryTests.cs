@@ -49,6 +49,34 @@ public sealed class TelemetryTests(GraphFixture graph)
     }
 
     [Fact]
+    public async Task The_logs_of_a_failed_bid_carry_its_trace_id()
+    {
+        using var bidder = TestUser.Fresh(App);
+        var traceId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/auctions/{Guid.NewGuid()}/bids") { Content = JsonContent.Create(new { amount = 100 }) };
+        request.Headers.Add("traceparent", $"00-{traceId}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}-01");
+        using var response = await bidder.Api(0).SendAsync(request, Cancellation);
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+
+        using var dashboard = App.CreateHttpClient("apphost");
+        var records = await EventuallyAsync(async () =>
+        {
+            var page = await dashboard.GetFromJsonAsync<JsonElement>($"/api/telemetry/logs?resource=apiservice&traceId={traceId}", Cancellation);
+            var found = page.GetProperty("data").GetProperty("resourceLogs").EnumerateArray()
+                .SelectMany(r => r.GetProperty("scopeLogs").EnumerateArray())
+                .SelectMany(s => s.GetProperty("logRecords").EnumerateArray()).ToList();
+            Assert.Equal(page.GetProperty("totalCount").GetInt32(), found.Count);
+            return found.Count > 0 ? found : null;
+        });
+        Assert.All(records, r => Assert.Equal(traceId, r.GetProperty("traceId").GetString()));
+        Assert.Contains(records, r => r.GetProperty("body").GetProperty("stringValue").GetString()!.EndsWith("refused: not_found"));
+
+        // Filters that cannot be read are refused.
+        using var badSeverity = await dashboard.GetAsync("/api/telemetry/logs?severity=loud", Cancellation);
+        await ProblemAssert.IsProblemAsync(badSeverity, HttpStatusCode.BadRequest, "invalid_query");
+    }
+
+    [Fact]
     public async Task The_otlp_endpoint_refuses_a_wrong_key_a_bad_export_and_an_oversized_one_and_keeps_nothing_of_them()
     {
         var (endpoint, key) = OtlpEndpoint();
@@ -171,7 +199,7 @@ public sealed class TelemetryTests(GraphFixture graph)
             {
                 return result;
             }
-            Assert.False(deadline.IsCancellationRequested, "the trace did not reach the dashboard within 30 s");
+            Assert.False(deadline.IsCancellationRequested, "the telemetry did not reach the dashboard within 30 s");
             await Task.Delay(250, Cancellation);
         }
     }
