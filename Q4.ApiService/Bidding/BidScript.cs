@@ -30,6 +30,10 @@ public sealed class BidScript(IConnectionMultiplexer redis, AuctionFactsCache au
     public async Task<BidOutcome> PlaceAsync(AuctionFacts auction, Guid bidderId, string bidderName, long amount, string? idempotencyKey)
     {
         var settings = options.Value;
+        // A client span per call of the script; its id goes into the stream entry, so the sync service's batch links here.
+        using var call = BiddingApi.Tracing.StartActivity("EVALSHA bid.lua", ActivityKind.Client);
+        call?.SetTag("db.system.name", "redis");
+        call?.SetTag("db.operation.name", "EVALSHA");
         RedisKey[] keys = idempotencyKey is null
             ? [RedisKeys.AuctionState(auction.Id), RedisKeys.BidStream, RedisKeys.AuctionEventStream(auction.Id), RedisKeys.AuctionEnds]
             : [RedisKeys.AuctionState(auction.Id), RedisKeys.BidStream, RedisKeys.AuctionEventStream(auction.Id), RedisKeys.AuctionEnds,
@@ -47,8 +51,10 @@ public sealed class BidScript(IConnectionMultiplexer redis, AuctionFactsCache au
             // Not cancellable either: the caller's bid must be decided once it was sent.
             var persisted = await auctions.ReadPersistedAsync(auction.Id, CancellationToken.None)
                 ?? throw new InvalidOperationException($"Auction {auction.Id} has no row any more.");
+            call?.AddEvent(new ActivityEvent("live state missing: seeded from the persisted row"));
             reply = (RedisResult[])(await Script.EvaluateAsync(redis.GetDatabase(), keys, [.. values, .. SeedOf(persisted)]))!;
         }
+        call?.SetTag("q4.bid.reply", (string?)reply[0]);
         return Read(reply, auction);
     }
 

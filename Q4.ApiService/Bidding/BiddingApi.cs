@@ -18,7 +18,8 @@ public static class BiddingApi
     public const string IdempotencyHeader = "Idempotency-Key";
     public const int MaxIdempotencyKeyLength = 100;
 
-    private static readonly ActivitySource Tracing = new("Q4.Bidding");
+    /// <summary>The bid path's spans: <c>bid.place</c> here, and each call of bid.lua (<see cref="BidScript"/>).</summary>
+    internal static readonly ActivitySource Tracing = new("Q4.Bidding");
 
     public static IHostApplicationBuilder AddBidding(this IHostApplicationBuilder builder)
     {

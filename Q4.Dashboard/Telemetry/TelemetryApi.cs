@@ -33,7 +33,7 @@ public static class TelemetryApi
     /// <summary>Every span of a trace, from whichever resources sent them.</summary>
     private static Results<Ok<TelemetryPage>, ProblemHttpResult> GetTrace(string traceId, TelemetryStore store)
     {
-        if (traceId.Length != 32 || !traceId.All(char.IsAsciiHexDigit))
+        if (!IsTraceId(traceId))
         {
             return Problem(StatusCodes.Status400BadRequest, "invalid_trace_id", "A trace id is 32 hexadecimal digits.");
         }
@@ -43,14 +43,22 @@ public static class TelemetryApi
             : TypedResults.Ok(new TelemetryPage(OtlpJson.ResourceSpans(spans), spans.Count, spans.Count));
     }
 
-    /// <summary>The newest spans, of one resource (<c>?resource=apiservice</c>) or all, with or without errors.</summary>
-    private static Results<Ok<TelemetryPage>, ProblemHttpResult> GetSpans(string? resource, bool? hasError, int? limit, TelemetryStore store)
+    /// <summary>
+    /// The newest spans, of one resource (<c>?resource=apiservice</c>) or all, with or without errors, or only those
+    /// linked to a trace (<c>?linkedTo=</c>: the sync service's batch that persisted a bid links to the bid's trace).
+    /// </summary>
+    private static Results<Ok<TelemetryPage>, ProblemHttpResult> GetSpans(string? resource, bool? hasError, string? linkedTo, int? limit,
+        TelemetryStore store)
     {
         if (limit is < 1 or > 10_000)
         {
             return Problem(StatusCodes.Status400BadRequest, "invalid_query", "limit is from 1 to 10000.");
         }
-        var (spans, total) = store.GetSpans(resource, hasError, limit ?? DefaultLimit);
+        if (linkedTo is not null && !IsTraceId(linkedTo))
+        {
+            return Problem(StatusCodes.Status400BadRequest, "invalid_trace_id", "A trace id is 32 hexadecimal digits.");
+        }
+        var (spans, total) = store.GetSpans(resource, hasError, linkedTo, limit ?? DefaultLimit);
         return TypedResults.Ok(new TelemetryPage(OtlpJson.ResourceSpans(spans), total, spans.Count));
     }
 
@@ -79,6 +87,8 @@ public static class TelemetryApi
         var (logs, total) = store.GetLogs(resource, traceId, minimum, search, limit ?? DefaultLimit);
         return TypedResults.Ok(new TelemetryPage(OtlpJson.ResourceLogs(logs), total, logs.Count));
     }
+
+    private static bool IsTraceId(string value) => value.Length == 32 && value.All(char.IsAsciiHexDigit);
 
     internal static ProblemHttpResult Problem(int status, string code, string detail) =>
         TypedResults.Problem(detail, statusCode: status, extensions: new Dictionary<string, object?> { ["code"] = code });

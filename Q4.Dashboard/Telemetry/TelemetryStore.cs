@@ -168,13 +168,18 @@ public sealed class TelemetryStore(IOptions<TelemetryLimits> limits)
         }
     }
 
-    /// <summary>The newest spans (of <paramref name="resource"/> only, when given), newest last, and how many matched.</summary>
-    public (IReadOnlyList<StoredSpan> Spans, int TotalCount) GetSpans(string? resource, bool? hasError, int limit)
+    /// <summary>
+    /// The newest spans that match (all given filters: resource, error or not, a link into trace
+    /// <paramref name="linkedTo"/>), newest last, and how many matched.
+    /// </summary>
+    public (IReadOnlyList<StoredSpan> Spans, int TotalCount) GetSpans(string? resource, bool? hasError, string? linkedTo, int limit)
     {
+        var linkedTrace = linkedTo is null ? null : Convert.FromHexString(linkedTo);
         lock (_gate)
         {
             var matching = _oldestFirst.SelectMany(traceId => _traces[traceId])
                 .Where(s => resource is null || s.ServiceName == resource)
+                .Where(s => linkedTrace is null || s.Span.Links.Any(l => l.TraceId.Span.SequenceEqual(linkedTrace)))
                 .Where(s => hasError is null || (s.Span.Status?.Code == Status.Types.StatusCode.Error) == hasError)
                 .ToList();
             return (matching.TakeLast(limit).ToList(), matching.Count);

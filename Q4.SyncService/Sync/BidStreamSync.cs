@@ -22,6 +22,9 @@ public sealed class BidStreamSync(
     /// <summary>How often the holder trims the stream and looks for auctions only PostgreSQL remembers.</summary>
     private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(10);
 
+    /// <summary>A span per batch persisted, linked to the trace of every bid in it (its request's span).</summary>
+    private static readonly ActivitySource Tracing = new("Q4.Sync");
+
     private SyncOptions Settings => options.Value;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -143,6 +146,10 @@ public sealed class BidStreamSync(
                 dead.Add((entry, error!));
             }
         }
+        // Its own trace (the batch serves many requests), linked to each bid's: the database writes nest inside it.
+        using var batch = Tracing.StartActivity("sync.batch", ActivityKind.Internal, parentContext: default, links: LinksTo(bids));
+        batch?.SetTag("q4.sync.entries", entries.Length);
+        batch?.SetTag("q4.sync.fence", fence);
         if (bids.Count > 0)
         {
             foreach (var (bid, error) in await PersistAsync(bids, fence, ct))
@@ -158,6 +165,17 @@ public sealed class BidStreamSync(
         }
         metrics.DeadLettered(dead.Count);
         await group.AcknowledgeAsync(entries);
+    }
+
+    private static IEnumerable<ActivityLink> LinksTo(IEnumerable<BidEntry> bids)
+    {
+        foreach (var bid in bids)
+        {
+            if (ActivityContext.TryParse(bid.TraceParent, null, out var context))
+            {
+                yield return new ActivityLink(context, new ActivityTagsCollection { ["q4.bid.stream_id"] = bid.StreamId });
+            }
+        }
     }
 
     /// <summary>

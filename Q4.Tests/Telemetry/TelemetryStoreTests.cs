@@ -29,7 +29,7 @@ public sealed class TelemetryStoreTests
 
         store.Add(ExportOf(RandomNumberGenerator.GetBytes(16), spans: 1));
         Assert.Empty(store.GetTrace(Convert.ToHexStringLower(traces[2])));
-        var (newest, total) = store.GetSpans(resource: "store-test", hasError: null, limit: 2);
+        var (newest, total) = store.GetSpans(resource: "store-test", hasError: null, linkedTo: null, limit: 2);
         Assert.Equal((2, 5), (newest.Count, total));
     }
 

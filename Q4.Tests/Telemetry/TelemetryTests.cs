@@ -23,7 +23,7 @@ public sealed class TelemetryTests(GraphFixture graph)
     private AppHostProcess App => graph.App;
 
     [Fact]
-    public async Task A_bid_with_the_callers_traceparent_is_traced_by_the_api_into_the_dashboard()
+    public async Task A_bids_trace_runs_from_the_callers_span_through_the_script_call_to_the_batch_that_persisted_it()
     {
         using var seller = TestUser.Fresh(App);
         using var bidder = TestUser.Fresh(App);
@@ -46,6 +46,27 @@ public sealed class TelemetryTests(GraphFixture graph)
         Assert.Equal(2, server.Kind); // server
         Assert.Contains("/bids", server.Name);
         Assert.All(spans, s => Assert.Equal(traceId, s.TraceId));
+        // Inside it: bid.place, and in that the call of bid.lua (a client span), whose id went into the stream entry.
+        var place = Assert.Single(spans, s => s.Name == "bid.place");
+        Assert.Equal(server.SpanId, place.ParentSpanId);
+        var script = Assert.Single(spans, s => s.Name == "EVALSHA bid.lua");
+        Assert.Equal((place.SpanId, 3), (script.ParentSpanId, script.Kind));
+
+        // The sync service's batch that persisted the bid: a trace of its own, linked to the script call, with the
+        // PostgreSQL commands inside.
+        using var dashboard = App.CreateHttpClient("apphost");
+        var batch = await EventuallyAsync(async () =>
+        {
+            var page = await dashboard.GetFromJsonAsync<JsonElement>($"/api/telemetry/spans?resource=syncservice&linkedTo={traceId}", Cancellation);
+            return Flatten(page).FirstOrDefault(s => s.Name == "sync.batch" && s.Links.Contains((traceId, script.SpanId)));
+        });
+        var persisted = await EventuallyAsync(async () =>
+        {
+            var found = await SpansOfTraceAsync(batch.TraceId);
+            return found.Any(s => s.Scope == "Npgsql") ? found : null;
+        });
+        Assert.All(persisted.Where(s => s.Scope == "Npgsql"), s => Assert.Equal("syncservice", s.Service));
+        Assert.Contains(persisted, s => s.Scope == "Npgsql" && s.ParentSpanId == batch.SpanId);
     }
 
     [Fact]
@@ -160,7 +181,8 @@ public sealed class TelemetryTests(GraphFixture graph)
         return span;
     }
 
-    private sealed record FoundSpan(string Service, string TraceId, string SpanId, string? ParentSpanId, string Name, int Kind, int AttributeCount);
+    private sealed record FoundSpan(string Service, string Scope, string TraceId, string SpanId, string? ParentSpanId, string Name, int Kind,
+        int AttributeCount, List<(string TraceId, string SpanId)> Links);
 
     /// <summary>The spans the dashboard keeps of a trace, flattened; none when it knows no such trace.</summary>
     private async Task<List<FoundSpan>> SpansOfTraceAsync(string traceId)
@@ -174,19 +196,31 @@ public sealed class TelemetryTests(GraphFixture graph)
         }
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var page = await response.Content.ReadFromJsonAsync<JsonElement>(Cancellation);
+        var found = Flatten(page);
+        Assert.Equal(page.GetProperty("totalCount").GetInt32(), found.Count);
+        return found;
+    }
+
+    /// <summary>The spans of an answer of the telemetry API, out of their resources and scopes.</summary>
+    private static List<FoundSpan> Flatten(JsonElement page)
+    {
         var found = new List<FoundSpan>();
         foreach (var resourceSpans in page.GetProperty("data").GetProperty("resourceSpans").EnumerateArray())
         {
             var service = resourceSpans.GetProperty("resource").GetProperty("attributes").EnumerateArray()
                 .Single(a => a.GetProperty("key").GetString() == "service.name").GetProperty("value").GetProperty("stringValue").GetString()!;
-            foreach (var span in resourceSpans.GetProperty("scopeSpans").EnumerateArray().SelectMany(s => s.GetProperty("spans").EnumerateArray()))
+            foreach (var scopeSpans in resourceSpans.GetProperty("scopeSpans").EnumerateArray())
             {
-                found.Add(new FoundSpan(service, span.GetProperty("traceId").GetString()!, span.GetProperty("spanId").GetString()!,
-                    span.GetProperty("parentSpanId").GetString(), span.GetProperty("name").GetString()!, span.GetProperty("kind").GetInt32(),
-                    span.GetProperty("attributes").GetArrayLength()));
+                var scope = scopeSpans.GetProperty("scope").GetProperty("name").GetString()!;
+                foreach (var span in scopeSpans.GetProperty("spans").EnumerateArray())
+                {
+                    found.Add(new FoundSpan(service, scope, span.GetProperty("traceId").GetString()!, span.GetProperty("spanId").GetString()!,
+                        span.GetProperty("parentSpanId").GetString(), span.GetProperty("name").GetString()!, span.GetProperty("kind").GetInt32(),
+                        span.GetProperty("attributes").GetArrayLength(),
+                        [.. span.GetProperty("links").EnumerateArray().Select(l => (l.GetProperty("traceId").GetString()!, l.GetProperty("spanId").GetString()!))]));
+                }
             }
         }
-        Assert.Equal(page.GetProperty("totalCount").GetInt32(), found.Count);
         return found;
     }
 
