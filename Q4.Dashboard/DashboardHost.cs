@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Q4.Dashboard.Otlp;
@@ -8,7 +9,7 @@ namespace Q4.Dashboard;
 
 /// <summary>
 /// The dashboard, hosted by the AppHost in its own process: the resources' pages and API on the dashboard port, the
-/// telemetry API beside them, and the OTLP receiver on a port of its own. The AppHost provides
+/// telemetry API beside them, and the OTLP receivers (HTTP and gRPC) on ports of their own. The AppHost provides
 /// <see cref="IResourceService"/>.
 /// </summary>
 public static class DashboardHost
@@ -17,6 +18,7 @@ public static class DashboardHost
     {
         services.AddSingleton(Microsoft.Extensions.Options.Options.Create(new OtlpOptions { ApiKey = settings.OtlpApiKey }));
         services.AddTelemetry(settings.Limits);
+        services.AddGrpc(grpc => grpc.MaxReceiveMessageSize = (int)settings.Limits.MaxExportBytes);
         return services;
     }
 
@@ -25,9 +27,14 @@ public static class DashboardHost
         app.MapResourcesApi();
         app.MapTelemetryApi();
         app.MapOtlpApi(settings.OtlpHttpPort);
+        app.MapGrpcService<OtlpTraceService>().RequireHost($"*:{settings.OtlpGrpcPort}");
+        app.MapGrpcService<OtlpLogsService>().RequireHost($"*:{settings.OtlpGrpcPort}");
         return app;
     }
 }
 
-/// <summary>What the AppHost tells its dashboard: where OTLP arrives, the key it must carry, and how much to keep.</summary>
-public sealed record DashboardSettings(int OtlpHttpPort, string OtlpApiKey, TelemetryLimits Limits);
+/// <summary>
+/// What the AppHost tells its dashboard: where OTLP arrives (over HTTP, and over gRPC on a port that speaks HTTP/2
+/// only), the key it must carry, and how much to keep.
+/// </summary>
+public sealed record DashboardSettings(int OtlpHttpPort, int OtlpGrpcPort, string OtlpApiKey, TelemetryLimits Limits);

@@ -25,6 +25,9 @@ public sealed class AppHostOptions
 
     public int DashboardPort { get; set; } = 18888;
 
+    /// <summary>Where the dashboard receives OTLP over gRPC (the services send there), as Aspire's dashboard does by default.</summary>
+    public int OtlpGrpcPort { get; set; } = 18889;
+
     /// <summary>Where the dashboard receives OTLP over HTTP (protobuf), as Aspire's dashboard does by default.</summary>
     public int OtlpHttpPort { get; set; } = 18890;
 

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -48,16 +49,25 @@ public sealed class DistributedApplication
                 log.Info($"Stopped {leftover}, left running by an earlier AppHost that did not shut down.");
             }
             await context.Tools.EnsureAsync(_resources.SelectMany(r => r.RequiredTools), CancellationToken.None);
-            context.DashboardUrl = $"http://localhost:{context.Ports.Allocate("dashboard", options.DashboardPort)}";
-            var otlpPort = context.Ports.Allocate("otlp-http", options.OtlpHttpPort);
-            context.OtlpHttpUrl = $"http://localhost:{otlpPort}";
-            var dashboard = new DashboardSettings(otlpPort, context.OtlpApiKey, new TelemetryLimits());
+            var dashboardPort = context.Ports.Allocate("dashboard", options.DashboardPort);
+            var otlpHttpPort = context.Ports.Allocate("otlp-http", options.OtlpHttpPort);
+            var otlpGrpcPort = context.Ports.Allocate("otlp-grpc", options.OtlpGrpcPort);
+            context.DashboardUrl = $"http://localhost:{dashboardPort}";
+            context.OtlpHttpUrl = $"http://localhost:{otlpHttpPort}";
+            context.OtlpGrpcUrl = $"http://localhost:{otlpGrpcPort}";
+            var dashboard = new DashboardSettings(otlpHttpPort, otlpGrpcPort, context.OtlpApiKey, new TelemetryLimits());
             foreach (var resource in _resources)
             {
                 resource.Allocate(context);
             }
 
-            _host.WebHost.UseUrls(context.DashboardUrl, context.OtlpHttpUrl);
+            _host.WebHost.ConfigureKestrel(kestrel =>
+            {
+                kestrel.ListenLocalhost(dashboardPort);
+                kestrel.ListenLocalhost(otlpHttpPort);
+                // gRPC without TLS: HTTP/2 from the first byte, so this port speaks nothing else.
+                kestrel.ListenLocalhost(otlpGrpcPort, listen => listen.Protocols = HttpProtocols.Http2);
+            });
             _host.Logging.SetMinimumLevel(LogLevel.Warning);
             _host.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.StopTimeout * 3);
             _host.Services.AddSingleton(context);

@@ -100,8 +100,8 @@ internal sealed class Orchestrator(
             r => new ResourceEndpoints(r.Urls, r.Processes.Select(p => p.Pid).ToList(),
                 (r as IResourceWithConnectionString)?.ConnectionString));
         // The AppHost itself: its dashboard, and where services send telemetry with the key they must show.
-        entries["apphost"] = new ResourceEndpoints([context.DashboardUrl, context.OtlpHttpUrl], [Environment.ProcessId],
-            $"Endpoint={context.OtlpHttpUrl};ApiKey={context.OtlpApiKey}");
+        entries["apphost"] = new ResourceEndpoints([context.DashboardUrl, context.OtlpHttpUrl, context.OtlpGrpcUrl], [Environment.ProcessId],
+            $"Endpoint={context.OtlpHttpUrl};GrpcEndpoint={context.OtlpGrpcUrl};ApiKey={context.OtlpApiKey}");
         return new EndpointsFile(entries);
     }
 }

@@ -22,8 +22,11 @@ internal sealed class RunContext(AppHostOptions options, StateDirectory state, C
 
     public string DashboardUrl { get; set; } = "";
 
-    /// <summary>The dashboard's OTLP/HTTP endpoint, where the services send traces.</summary>
+    /// <summary>The dashboard's OTLP/HTTP endpoint (protobuf), for senders that do not speak gRPC.</summary>
     public string OtlpHttpUrl { get; set; } = "";
+
+    /// <summary>The dashboard's OTLP/gRPC endpoint, where the services send traces and logs.</summary>
+    public string OtlpGrpcUrl { get; set; } = "";
 
     /// <summary>The key every OTLP export must carry (<c>x-otlp-api-key</c>), a fresh one every run.</summary>
     public string OtlpApiKey { get; } = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));

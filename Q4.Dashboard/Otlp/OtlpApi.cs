@@ -87,7 +87,7 @@ public static class OtlpApi
     private static IResult TooLarge(long max) =>
         TelemetryApi.Problem(StatusCodes.Status413PayloadTooLarge, "export_too_large", $"An export is at most {max} bytes.");
 
-    private static bool KeyMatches(string sent, string expected) =>
+    internal static bool KeyMatches(string sent, string expected) =>
         CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(sent), Encoding.UTF8.GetBytes(expected));
 }
 

@@ -109,8 +109,8 @@ public sealed class ProjectResource(string name, IProjectMetadata project) : Res
         else
         {
             // The AppHost's own dashboard, as Aspire's AppHost points every project at its dashboard.
-            environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = context.OtlpHttpUrl;
-            environment["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
+            environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = context.OtlpGrpcUrl;
+            environment["OTEL_EXPORTER_OTLP_PROTOCOL"] = "grpc";
             environment["OTEL_EXPORTER_OTLP_HEADERS"] = $"{OtlpApi.ApiKeyHeader}={context.OtlpApiKey}";
         }
         foreach (var reference in References)

@@ -1,9 +1,14 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Google.Protobuf;
+using OpenTelemetry;
+using OpenTelemetry.Exporter;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 using Q4.Dashboard.Otlp;
 using Q4.Dashboard.Otlp.Proto;
 using Q4.Tests.Auctions;
@@ -98,9 +103,54 @@ public sealed class TelemetryTests(GraphFixture graph)
     }
 
     [Fact]
+    public async Task The_real_exporter_is_received_over_http_and_over_grpc_only_with_the_key()
+    {
+        var (http, grpc, key) = OtlpEndpoints();
+        var sent = new List<(string Protocol, bool RightKey, string TraceId)>();
+        foreach (var (protocol, endpoint) in new[] { (OtlpExportProtocol.HttpProtobuf, $"{http}/v1/traces"), (OtlpExportProtocol.Grpc, grpc) })
+        {
+            foreach (var apiKey in new[] { key, "not-the-key" })
+            {
+                using var source = new ActivitySource($"Q4.Tests.Otlp.{Guid.NewGuid():n}");
+                using var provider = Sdk.CreateTracerProviderBuilder()
+                    .AddSource(source.Name)
+                    .ConfigureResource(resource => resource.AddService("exporter-test"))
+                    .AddOtlpExporter(exporter =>
+                    {
+                        exporter.Endpoint = new Uri(endpoint);
+                        exporter.Protocol = protocol;
+                        exporter.Headers = $"{OtlpApi.ApiKeyHeader}={apiKey}";
+                        exporter.ExportProcessorType = ExportProcessorType.Simple;
+                    })
+                    .Build();
+                using (var activity = source.StartActivity($"sent over {protocol}"))
+                {
+                    sent.Add((protocol.ToString(), apiKey == key, activity!.TraceId.ToHexString()));
+                }
+                // A simple processor has exported when the span ended; this only makes sure.
+                Assert.True(provider.ForceFlush(10_000));
+            }
+        }
+
+        foreach (var (protocol, rightKey, traceId) in sent)
+        {
+            var spans = await SpansOfTraceAsync(traceId);
+            if (rightKey)
+            {
+                var span = Assert.Single(spans);
+                Assert.Equal(($"sent over {protocol}", "exporter-test"), (span.Name, span.Service));
+            }
+            else
+            {
+                Assert.Empty(spans);
+            }
+        }
+    }
+
+    [Fact]
     public async Task The_otlp_endpoint_refuses_a_wrong_key_a_bad_export_and_an_oversized_one_and_keeps_nothing_of_them()
     {
-        var (endpoint, key) = OtlpEndpoint();
+        var (endpoint, _, key) = OtlpEndpoints();
         using var otlp = new HttpClient { BaseAddress = new Uri(endpoint) };
         var goodTrace = RandomNumberGenerator.GetBytes(16);
         var badTrace = RandomNumberGenerator.GetBytes(16);
@@ -125,11 +175,11 @@ public sealed class TelemetryTests(GraphFixture graph)
         Assert.Equal(128, span.AttributeCount);
     }
 
-    /// <summary>The dashboard's OTLP/HTTP address and the key exports must carry, from the AppHost's endpoints file.</summary>
-    private (string Endpoint, string Key) OtlpEndpoint()
+    /// <summary>The dashboard's OTLP addresses (HTTP, gRPC) and the key exports must carry, from the AppHost's endpoints file.</summary>
+    private (string Http, string Grpc, string Key) OtlpEndpoints()
     {
         var parts = App.GetConnectionString("apphost").Split(';').Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
-        return (parts["Endpoint"], parts["ApiKey"]);
+        return (parts["Endpoint"], parts["GrpcEndpoint"], parts["ApiKey"]);
     }
 
     private static async Task<HttpResponseMessage> PostAsync(HttpClient otlp, byte[] body, string? apiKey, string mediaType = "application/x-protobuf")
@@ -153,7 +203,7 @@ public sealed class TelemetryTests(GraphFixture graph)
 
     private static ExportTraceServiceRequest Export(params Span[] spans)
     {
-        var resource = new Resource();
+        var resource = new Q4.Dashboard.Otlp.Proto.Resource();
         resource.Attributes.Add(new KeyValue { Key = "service.name", Value = new AnyValue { StringValue = "telemetry-test" } });
         var scope = new ScopeSpans { Scope = new InstrumentationScope { Name = "Q4.Tests" } };
         scope.Spans.AddRange(spans);
