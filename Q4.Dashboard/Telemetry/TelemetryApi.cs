@@ -13,6 +13,7 @@ namespace Q4.Dashboard.Telemetry;
 public static class TelemetryApi
 {
     public const int DefaultLimit = 200;
+    public const int MaxLimit = 10_000;
 
     public static IServiceCollection AddTelemetry(this IServiceCollection services, TelemetryLimits limits)
     {
@@ -50,9 +51,9 @@ public static class TelemetryApi
     private static Results<Ok<TelemetryPage>, ProblemHttpResult> GetSpans(string? resource, bool? hasError, string? linkedTo, int? limit,
         TelemetryStore store)
     {
-        if (limit is < 1 or > 10_000)
+        if (InvalidLimit(limit) is { } refusal)
         {
-            return Problem(StatusCodes.Status400BadRequest, "invalid_query", "limit is from 1 to 10000.");
+            return refusal;
         }
         if (linkedTo is not null && !IsTraceId(linkedTo))
         {
@@ -75,9 +76,9 @@ public static class TelemetryApi
     private static Results<Ok<TelemetryPage>, ProblemHttpResult> GetLogs(string? resource, string? traceId, string? severity, string? search,
         int? limit, TelemetryStore store)
     {
-        if (limit is < 1 or > 10_000)
+        if (InvalidLimit(limit) is { } refusal)
         {
-            return Problem(StatusCodes.Status400BadRequest, "invalid_query", "limit is from 1 to 10000.");
+            return refusal;
         }
         var minimum = 0;
         if (severity is not null && !Severities.TryGetValue(severity, out minimum))
@@ -87,6 +88,9 @@ public static class TelemetryApi
         var (logs, total) = store.GetLogs(resource, traceId, minimum, search, limit ?? DefaultLimit);
         return TypedResults.Ok(new TelemetryPage(OtlpJson.ResourceLogs(logs), total, logs.Count));
     }
+
+    private static ProblemHttpResult? InvalidLimit(int? limit) =>
+        limit is < 1 or > MaxLimit ? Problem(StatusCodes.Status400BadRequest, "invalid_query", $"limit is from 1 to {MaxLimit}.") : null;
 
     private static bool IsTraceId(string value) => value.Length == 32 && value.All(char.IsAsciiHexDigit);
 

@@ -31,9 +31,6 @@ internal sealed class AuctionRelay(
 
     private readonly ConcurrentDictionary<Guid, RelayedAuction> _auctions = new();
 
-    /// <summary>The auctions relayed now (for tests and the curious).</summary>
-    public int Count => _auctions.Count;
-
     public async Task WatchAsync(HttpContext context, Guid auctionId)
     {
         var request = context.Request;

@@ -13,6 +13,7 @@ using Q4.Dashboard.Otlp;
 using Q4.Dashboard.Otlp.Proto;
 using Q4.Tests.Auctions;
 using Q4.Tests.Hosting;
+using Q4.Tests.Sync;
 using Q4.Tests.Users;
 
 namespace Q4.Tests.Telemetry;
@@ -24,6 +25,9 @@ namespace Q4.Tests.Telemetry;
 public sealed class TelemetryTests(GraphFixture graph)
 {
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    /// <summary>Services export every second; what they sent is in the dashboard well within this.</summary>
+    private static readonly TimeSpan Arrival = TimeSpan.FromSeconds(30);
 
     private AppHostProcess App => graph.App;
 
@@ -42,11 +46,10 @@ public sealed class TelemetryTests(GraphFixture graph)
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
 
         // Services export every second; the trace is there once the API's batch arrived.
-        var spans = await EventuallyAsync(async () =>
-        {
-            var found = await SpansOfTraceAsync(traceId);
-            return found.Any(s => s.Service == "apiservice" && s.ParentSpanId == callerSpan) ? found : null;
-        });
+        var spans = new List<FoundSpan>();
+        Assert.True(await SyncStore.EventuallyAsync(async () =>
+            (spans = await SpansOfTraceAsync(traceId)).Any(s => s.Service == "apiservice" && s.ParentSpanId == callerSpan), Arrival),
+            $"the API's spans of trace {traceId} did not reach the dashboard within {Arrival}");
         var server = spans.Single(s => s.Service == "apiservice" && s.ParentSpanId == callerSpan);
         Assert.Equal(2, server.Kind); // server
         Assert.Contains("/bids", server.Name);
@@ -60,18 +63,19 @@ public sealed class TelemetryTests(GraphFixture graph)
         // The sync service's batch that persisted the bid: a trace of its own, linked to the script call, with the
         // PostgreSQL commands inside.
         using var dashboard = App.CreateHttpClient("apphost");
-        var batch = await EventuallyAsync(async () =>
+        FoundSpan? batch = null;
+        Assert.True(await SyncStore.EventuallyAsync(async () =>
         {
             var page = await dashboard.GetFromJsonAsync<JsonElement>($"/api/telemetry/spans?resource=syncservice&linkedTo={traceId}", Cancellation);
-            return Flatten(page).FirstOrDefault(s => s.Name == "sync.batch" && s.Links.Contains((traceId, script.SpanId)));
-        });
-        var persisted = await EventuallyAsync(async () =>
-        {
-            var found = await SpansOfTraceAsync(batch.TraceId);
-            return found.Any(s => s.Scope == "Npgsql") ? found : null;
-        });
+            batch = Flatten(page).FirstOrDefault(s => s.Name == "sync.batch" && s.Links.Contains((traceId, script.SpanId)));
+            return batch is not null;
+        }, Arrival), $"no sync.batch span linked to the bid reached the dashboard within {Arrival}");
+        var persisted = new List<FoundSpan>();
+        Assert.True(await SyncStore.EventuallyAsync(async () =>
+            (persisted = await SpansOfTraceAsync(batch!.TraceId)).Any(s => s.Scope == "Npgsql"), Arrival),
+            $"the batch's PostgreSQL spans did not reach the dashboard within {Arrival}");
         Assert.All(persisted.Where(s => s.Scope == "Npgsql"), s => Assert.Equal("syncservice", s.Service));
-        Assert.Contains(persisted, s => s.Scope == "Npgsql" && s.ParentSpanId == batch.SpanId);
+        Assert.Contains(persisted, s => s.Scope == "Npgsql" && s.ParentSpanId == batch!.SpanId);
     }
 
     [Fact]
@@ -85,15 +89,16 @@ public sealed class TelemetryTests(GraphFixture graph)
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
 
         using var dashboard = App.CreateHttpClient("apphost");
-        var records = await EventuallyAsync(async () =>
+        var records = new List<JsonElement>();
+        Assert.True(await SyncStore.EventuallyAsync(async () =>
         {
             var page = await dashboard.GetFromJsonAsync<JsonElement>($"/api/telemetry/logs?resource=apiservice&traceId={traceId}", Cancellation);
-            var found = page.GetProperty("data").GetProperty("resourceLogs").EnumerateArray()
+            records = page.GetProperty("data").GetProperty("resourceLogs").EnumerateArray()
                 .SelectMany(r => r.GetProperty("scopeLogs").EnumerateArray())
                 .SelectMany(s => s.GetProperty("logRecords").EnumerateArray()).ToList();
-            Assert.Equal(page.GetProperty("totalCount").GetInt32(), found.Count);
-            return found.Count > 0 ? found : null;
-        });
+            Assert.Equal(page.GetProperty("totalCount").GetInt32(), records.Count);
+            return records.Count > 0;
+        }, Arrival), $"no log of trace {traceId} reached the dashboard within {Arrival}");
         Assert.All(records, r => Assert.Equal(traceId, r.GetProperty("traceId").GetString()));
         Assert.Contains(records, r => r.GetProperty("body").GetProperty("stringValue").GetString()!.EndsWith("refused: not_found"));
 
@@ -272,19 +277,5 @@ public sealed class TelemetryTests(GraphFixture graph)
             }
         }
         return found;
-    }
-
-    private static async Task<T> EventuallyAsync<T>(Func<Task<T?>> probe) where T : class
-    {
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (true)
-        {
-            if (await probe() is { } result)
-            {
-                return result;
-            }
-            Assert.False(deadline.IsCancellationRequested, "the telemetry did not reach the dashboard within 30 s");
-            await Task.Delay(250, Cancellation);
-        }
     }
 }
