@@ -29,6 +29,7 @@ public static class DashboardHost
         app.MapOtlpApi(settings.OtlpHttpPort);
         app.MapGrpcService<OtlpTraceService>().RequireHost($"*:{settings.OtlpGrpcPort}");
         app.MapGrpcService<OtlpLogsService>().RequireHost($"*:{settings.OtlpGrpcPort}");
+        app.MapGrpcService<OtlpMetricsService>().RequireHost($"*:{settings.OtlpGrpcPort}");
         return app;
     }
 }

@@ -11,7 +11,7 @@ using Q4.Dashboard.Telemetry;
 namespace Q4.Dashboard.Otlp;
 
 /// <summary>
-/// Receives OpenTelemetry data over OTLP/HTTP with protobuf bodies (<c>POST /v1/traces</c>, <c>/v1/logs</c>), on the
+/// Receives OpenTelemetry data over OTLP/HTTP with protobuf bodies (<c>POST /v1/traces</c>, <c>/v1/logs</c>, <c>/v1/metrics</c>), on the
 /// OTLP port only.
 /// Every request carries the API key the AppHost gave the services (<c>x-otlp-api-key</c>, through
 /// <c>OTEL_EXPORTER_OTLP_HEADERS</c>): without it, 401. An export is read whole and checked before anything is kept:
@@ -30,6 +30,9 @@ public static class OtlpApi
         app.MapPost("/v1/logs", (HttpContext context, TelemetryStore store, IOptions<TelemetryLimits> limits, IOptions<OtlpOptions> otlp) =>
             ReceiveAsync(context, limits.Value, otlp.Value, ExportLogsServiceRequest.Parser, TelemetryStore.Check, store.Add,
                 new ExportLogsServiceResponse())).RequireHost($"*:{port}");
+        app.MapPost("/v1/metrics", (HttpContext context, TelemetryStore store, IOptions<TelemetryLimits> limits, IOptions<OtlpOptions> otlp) =>
+            ReceiveAsync(context, limits.Value, otlp.Value, ExportMetricsServiceRequest.Parser, TelemetryStore.Check, store.Add,
+                new ExportMetricsServiceResponse())).RequireHost($"*:{port}");
         return app;
     }
 

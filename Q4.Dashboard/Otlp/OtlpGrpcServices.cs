@@ -29,6 +29,15 @@ internal sealed class OtlpLogsService(TelemetryStore store, IOptions<OtlpOptions
     }
 }
 
+internal sealed class OtlpMetricsService(TelemetryStore store, IOptions<OtlpOptions> otlp) : MetricsService.MetricsServiceBase
+{
+    public override Task<ExportMetricsServiceResponse> Export(ExportMetricsServiceRequest request, ServerCallContext context)
+    {
+        OtlpGrpc.Accept(context, otlp.Value, request, TelemetryStore.Check, store.Add);
+        return Task.FromResult(new ExportMetricsServiceResponse());
+    }
+}
+
 internal static class OtlpGrpc
 {
     public static void Accept<TExport>(ServerCallContext context, OtlpOptions otlp, TExport export, Func<TExport, string?> check, Action<TExport> keep)

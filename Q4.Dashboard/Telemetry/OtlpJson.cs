@@ -3,18 +3,19 @@ using Q4.Dashboard.Otlp.Proto;
 namespace Q4.Dashboard.Telemetry;
 
 /// <summary>
-/// Spans as OTLP JSON (the shape of the OTLP/HTTP JSON encoding, which the telemetry API answers in): resources, then
-/// scopes, then spans; ids in lowercase hex, times in Unix nanoseconds as strings, attribute values typed.
+/// Telemetry as OTLP JSON (the shape of the OTLP/HTTP JSON encoding, which the telemetry API answers in): resources,
+/// then scopes, then spans, log records or metrics; ids in lowercase hex, times in Unix nanoseconds and 64-bit integers
+/// as strings, attribute values typed.
 /// </summary>
 public static class OtlpJson
 {
     public static object ResourceSpans(IEnumerable<StoredSpan> spans) => new
     {
         resourceSpans = spans
-            .GroupBy(s => s.Resource)
+            .GroupBy(s => s.Source)
             .Select(byResource => new
             {
-                resource = new { attributes = Attributes(byResource.Key.Attributes) },
+                resource = Resource(byResource.Key),
                 scopeSpans = byResource.GroupBy(s => s.Scope).Select(byScope => new
                 {
                     scope = new { name = byScope.Key.Name, version = byScope.Key.Version },
@@ -26,10 +27,10 @@ public static class OtlpJson
     public static object ResourceLogs(IEnumerable<StoredLog> logs) => new
     {
         resourceLogs = logs
-            .GroupBy(l => l.Resource)
+            .GroupBy(l => l.Source)
             .Select(byResource => new
             {
-                resource = new { attributes = Attributes(byResource.Key.Attributes) },
+                resource = Resource(byResource.Key),
                 scopeLogs = byResource.GroupBy(l => l.Scope).Select(byScope => new
                 {
                     scope = new { name = byScope.Key.Name, version = byScope.Key.Version },
@@ -37,6 +38,106 @@ public static class OtlpJson
                 }),
             }),
     };
+
+    /// <summary>Points grouped by resource, scope and instrument, each instrument with its kind (gauge, sum, …).</summary>
+    public static object ResourceMetrics(IEnumerable<StoredMetricPoint> points) => new
+    {
+        resourceMetrics = points
+            .GroupBy(p => p.Source)
+            .Select(byResource => new
+            {
+                resource = Resource(byResource.Key),
+                scopeMetrics = byResource.GroupBy(p => p.Scope).Select(byScope => new
+                {
+                    scope = new { name = byScope.Key.Name, version = byScope.Key.Version },
+                    metrics = byScope.GroupBy(p => p.Metric).Select(byMetric => Instrument(byMetric.Key, byMetric.Select(p => p.Point))),
+                }),
+            }),
+    };
+
+    /// <summary>A resource as the telemetry API lists it: its name, its replica's id and every attribute.</summary>
+    public static object Resource(TelemetryResource resource) => new
+    {
+        name = resource.Name,
+        instanceId = resource.InstanceId,
+        attributes = Attributes(resource.Resource.Attributes),
+    };
+
+    private static Dictionary<string, object?> Instrument(Metric metric, IEnumerable<Google.Protobuf.IMessage> points)
+    {
+        var json = new Dictionary<string, object?> { ["name"] = metric.Name, ["description"] = metric.Description, ["unit"] = metric.Unit };
+        var dataPoints = points.Select(Point).ToList();
+        switch (metric.DataCase)
+        {
+            case Metric.DataOneofCase.Gauge:
+                json["gauge"] = new { dataPoints };
+                break;
+            case Metric.DataOneofCase.Sum:
+                json["sum"] = new { dataPoints, aggregationTemporality = (int)metric.Sum.AggregationTemporality, isMonotonic = metric.Sum.IsMonotonic };
+                break;
+            case Metric.DataOneofCase.Histogram:
+                json["histogram"] = new { dataPoints, aggregationTemporality = (int)metric.Histogram.AggregationTemporality };
+                break;
+            case Metric.DataOneofCase.ExponentialHistogram:
+                json["exponentialHistogram"] = new { dataPoints, aggregationTemporality = (int)metric.ExponentialHistogram.AggregationTemporality };
+                break;
+            default:
+                json["summary"] = new { dataPoints };
+                break;
+        }
+        return json;
+    }
+
+    private static object Point(Google.Protobuf.IMessage point) => point switch
+    {
+        NumberDataPoint number => new
+        {
+            attributes = Attributes(number.Attributes),
+            startTimeUnixNano = number.StartTimeUnixNano.ToString(),
+            timeUnixNano = number.TimeUnixNano.ToString(),
+            asInt = number.ValueCase == NumberDataPoint.ValueOneofCase.AsInt ? number.AsInt.ToString() : null,
+            asDouble = number.ValueCase == NumberDataPoint.ValueOneofCase.AsDouble ? number.AsDouble : (double?)null,
+        },
+        HistogramDataPoint histogram => new
+        {
+            attributes = Attributes(histogram.Attributes),
+            startTimeUnixNano = histogram.StartTimeUnixNano.ToString(),
+            timeUnixNano = histogram.TimeUnixNano.ToString(),
+            count = histogram.Count.ToString(),
+            sum = histogram.HasSum ? histogram.Sum : (double?)null,
+            bucketCounts = histogram.BucketCounts.Select(c => c.ToString()),
+            explicitBounds = histogram.ExplicitBounds,
+            min = histogram.HasMin ? histogram.Min : (double?)null,
+            max = histogram.HasMax ? histogram.Max : (double?)null,
+        },
+        ExponentialHistogramDataPoint exponential => new
+        {
+            attributes = Attributes(exponential.Attributes),
+            startTimeUnixNano = exponential.StartTimeUnixNano.ToString(),
+            timeUnixNano = exponential.TimeUnixNano.ToString(),
+            count = exponential.Count.ToString(),
+            sum = exponential.HasSum ? exponential.Sum : (double?)null,
+            scale = exponential.Scale,
+            zeroCount = exponential.ZeroCount.ToString(),
+            positive = Buckets(exponential.Positive),
+            negative = Buckets(exponential.Negative),
+            min = exponential.HasMin ? exponential.Min : (double?)null,
+            max = exponential.HasMax ? exponential.Max : (double?)null,
+        },
+        SummaryDataPoint summary => (object)new
+        {
+            attributes = Attributes(summary.Attributes),
+            startTimeUnixNano = summary.StartTimeUnixNano.ToString(),
+            timeUnixNano = summary.TimeUnixNano.ToString(),
+            count = summary.Count.ToString(),
+            sum = summary.Sum,
+            quantileValues = summary.QuantileValues.Select(q => new { quantile = q.Quantile, value = q.Value }),
+        },
+        _ => new { },
+    };
+
+    private static object? Buckets(ExponentialHistogramDataPoint.Types.Buckets? buckets) =>
+        buckets is null ? null : new { offset = buckets.Offset, bucketCounts = buckets.BucketCounts.Select(c => c.ToString()) };
 
     private static object Log(LogRecord record) => new
     {

@@ -6,7 +6,7 @@ using Q4.Dashboard.Telemetry;
 
 namespace Q4.Tests.Telemetry;
 
-/// <summary>The dashboard's store keeps what its limits allow, dropping the oldest traces first.</summary>
+/// <summary>The dashboard's store keeps what its limits allow, dropping the oldest first.</summary>
 public sealed class TelemetryStoreTests
 {
     [Fact]
@@ -29,8 +29,63 @@ public sealed class TelemetryStoreTests
 
         store.Add(ExportOf(RandomNumberGenerator.GetBytes(16), spans: 1));
         Assert.Empty(store.GetTrace(Convert.ToHexStringLower(traces[2])));
-        var (newest, total) = store.GetSpans(resource: "store-test", hasError: null, linkedTo: null, limit: 2);
-        Assert.Equal((2, 5), (newest.Count, total));
+        var newest = store.GetSpans(new SpanQuery(Resource: "store-test"), limit: 2);
+        Assert.Equal((2, 5), (newest.Items.Count, newest.TotalCount));
+    }
+
+    [Fact]
+    public void Past_its_limit_a_resource_drops_its_oldest_metric_points_and_the_newest_of_each_series_is_kept()
+    {
+        var store = new TelemetryStore(Options.Create(new TelemetryLimits { MaxMetricPointsPerResource = 4 }));
+        for (var i = 1; i <= 3; i++)
+        {
+            // Each export: the counter's running total in two series (outcome a, b), as a cumulative exporter sends it.
+            store.Add(MetricsOf("replica-1", ("a", 10 * i), ("b", i)));
+        }
+        store.Add(MetricsOf("replica-2", ("a", 100)));
+
+        var all = store.GetMetrics(new MetricQuery(Resource: "store-test"), limit: 100);
+        // replica-1 kept its 4 newest of 6 points; replica-2 its one: another resource's points do not push them out.
+        Assert.Equal(5, all.TotalCount);
+        Assert.Equal([20L, 2, 30, 3, 100], all.Items.Select(p => ((NumberDataPoint)p.Point).AsInt));
+
+        var latest = store.GetMetrics(new MetricQuery(Resource: "store-test", Name: "bids", Latest: true), limit: 100);
+        Assert.Equal([30L, 3, 100], latest.Items.Select(p => ((NumberDataPoint)p.Point).AsInt));
+        Assert.Empty(store.GetMetrics(new MetricQuery(Name: "other"), limit: 100).Items);
+
+        // A reader that follows asks for what came after the position it read at.
+        var after = store.GetMetrics(new MetricQuery(After: all.Position), limit: 100);
+        Assert.Empty(after.Items);
+        store.Add(MetricsOf("replica-2", ("a", 101)));
+        Assert.Equal([101L], store.GetMetrics(new MetricQuery(After: all.Position), limit: 100).Items.Select(p => ((NumberDataPoint)p.Point).AsInt));
+        Assert.True(store.WaitForNewerAsync(all.Position, TestContext.Current.CancellationToken).IsCompleted);
+        Assert.False(store.WaitForNewerAsync(all.Position + 1, TestContext.Current.CancellationToken).IsCompleted);
+    }
+
+    private static ExportMetricsServiceRequest MetricsOf(string instance, params (string Outcome, long Total)[] series)
+    {
+        var resource = new Resource
+        {
+            Attributes =
+            {
+                new KeyValue { Key = "service.name", Value = new AnyValue { StringValue = "store-test" } },
+                new KeyValue { Key = "service.instance.id", Value = new AnyValue { StringValue = instance } },
+            },
+        };
+        var sum = new Sum { AggregationTemporality = AggregationTemporality.Cumulative, IsMonotonic = true };
+        foreach (var (outcome, total) in series)
+        {
+            sum.DataPoints.Add(new NumberDataPoint
+            {
+                AsInt = total,
+                TimeUnixNano = 1,
+                Attributes = { new KeyValue { Key = "outcome", Value = new AnyValue { StringValue = outcome } } },
+            });
+        }
+        return new ExportMetricsServiceRequest
+        {
+            ResourceMetrics = { new ResourceMetrics { Resource = resource, ScopeMetrics = { new ScopeMetrics { Metrics = { new Metric { Name = "bids", Sum = sum } } } } } },
+        };
     }
 
     private static ExportTraceServiceRequest ExportOf(byte[] traceId, int spans)
