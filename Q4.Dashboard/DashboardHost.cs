@@ -18,6 +18,17 @@ public static class DashboardHost
     {
         services.AddSingleton(Microsoft.Extensions.Options.Options.Create(new OtlpOptions { ApiKey = settings.OtlpApiKey }));
         services.AddTelemetry(settings.Limits);
+        if (settings.Archive is { } archive)
+        {
+            services.AddSingleton(archive);
+            services.AddSingleton<TelemetryArchive>();
+            services.AddHostedService(sp => sp.GetRequiredService<TelemetryArchive>());
+            services.AddSingleton(sp => new OtlpIntake(sp.GetRequiredService<TelemetryStore>(), sp.GetRequiredService<TelemetryArchive>()));
+        }
+        else
+        {
+            services.AddSingleton(sp => new OtlpIntake(sp.GetRequiredService<TelemetryStore>()));
+        }
         services.AddGrpc(grpc => grpc.MaxReceiveMessageSize = (int)settings.Limits.MaxExportBytes);
         return services;
     }
@@ -36,6 +47,7 @@ public static class DashboardHost
 
 /// <summary>
 /// What the AppHost tells its dashboard: where OTLP arrives (over HTTP, and over gRPC on a port that speaks HTTP/2
-/// only), the key it must carry, and how much to keep.
+/// only), the key it must carry, how much to keep, and where to keep it across runs (null: in memory only).
 /// </summary>
-public sealed record DashboardSettings(int OtlpHttpPort, int OtlpGrpcPort, string OtlpApiKey, TelemetryLimits Limits);
+public sealed record DashboardSettings(int OtlpHttpPort, int OtlpGrpcPort, string OtlpApiKey, TelemetryLimits Limits,
+    ArchiveSettings? Archive = null);

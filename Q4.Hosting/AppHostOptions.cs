@@ -37,6 +37,19 @@ public sealed class AppHostOptions
     /// <summary>Keep the resources' output in their log files only.</summary>
     public bool Quiet { get; set; }
 
+    /// <summary>
+    /// Keep the dashboard's telemetry across runs: every accepted export goes to <c>.q4/telemetry/telemetry.db</c> (SQLite)
+    /// and the last <see cref="KeptTelemetryRuns"/> runs' are read back when the AppHost starts.
+    /// </summary>
+    public bool KeepTelemetry { get; set; }
+
+    /// <summary>How many runs' telemetry <see cref="KeepTelemetry"/> keeps, this one included.</summary>
+    public int KeptTelemetryRuns { get; set; } = 3;
+
+    /// <summary>Why these options cannot run, or null when they can.</summary>
+    public string? Problem() =>
+        KeptTelemetryRuns is < 1 or > 100 ? $"{Section}:{nameof(KeptTelemetryRuns)} is from 1 to 100 (it is {KeptTelemetryRuns})." : null;
+
     /// <summary>Where services send OpenTelemetry data (OTLP) instead of the AppHost's dashboard (a collector elsewhere).</summary>
     public string? OtlpEndpoint { get; set; }
 

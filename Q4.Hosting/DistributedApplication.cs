@@ -42,6 +42,10 @@ public sealed class DistributedApplication
 
         try
         {
+            if (options.Problem() is { } problem)
+            {
+                throw new AppHostException(problem);
+            }
             state.Lock();
             state.DeleteEndpoints();
             foreach (var leftover in await state.Pids.StopLeftoversAsync())
@@ -55,7 +59,8 @@ public sealed class DistributedApplication
             context.DashboardUrl = $"http://localhost:{dashboardPort}";
             context.OtlpHttpUrl = $"http://localhost:{otlpHttpPort}";
             context.OtlpGrpcUrl = $"http://localhost:{otlpGrpcPort}";
-            var dashboard = new DashboardSettings(otlpHttpPort, otlpGrpcPort, context.OtlpApiKey, new TelemetryLimits());
+            var dashboard = new DashboardSettings(otlpHttpPort, otlpGrpcPort, context.OtlpApiKey, new TelemetryLimits(),
+                options.KeepTelemetry ? new ArchiveSettings(state.TelemetryDirectory, options.KeptTelemetryRuns) : null);
             foreach (var resource in _resources)
             {
                 resource.Allocate(context);

@@ -30,6 +30,9 @@ internal sealed class StateDirectory
 
     public string DataDirectory => Path.Combine(Root, "data");
 
+    /// <summary>The dashboard's telemetry kept across runs (with <c>AppHost:KeepTelemetry</c>).</summary>
+    public string TelemetryDirectory => Path.Combine(Root, "telemetry");
+
     public string EndpointsPath => Path.Combine(Root, EndpointsFile.FileName);
 
     public PidFile Pids { get; }

@@ -24,14 +24,14 @@ public static class OtlpApi
 
     public static IEndpointRouteBuilder MapOtlpApi(this IEndpointRouteBuilder app, int port)
     {
-        app.MapPost("/v1/traces", (HttpContext context, TelemetryStore store, IOptions<TelemetryLimits> limits, IOptions<OtlpOptions> otlp) =>
-            ReceiveAsync(context, limits.Value, otlp.Value, ExportTraceServiceRequest.Parser, TelemetryStore.Check, store.Add,
+        app.MapPost("/v1/traces", (HttpContext context, OtlpIntake intake, IOptions<TelemetryLimits> limits, IOptions<OtlpOptions> otlp) =>
+            ReceiveAsync(context, limits.Value, otlp.Value, ExportTraceServiceRequest.Parser, TelemetryStore.Check, intake.Keep,
                 new ExportTraceServiceResponse())).RequireHost($"*:{port}");
-        app.MapPost("/v1/logs", (HttpContext context, TelemetryStore store, IOptions<TelemetryLimits> limits, IOptions<OtlpOptions> otlp) =>
-            ReceiveAsync(context, limits.Value, otlp.Value, ExportLogsServiceRequest.Parser, TelemetryStore.Check, store.Add,
+        app.MapPost("/v1/logs", (HttpContext context, OtlpIntake intake, IOptions<TelemetryLimits> limits, IOptions<OtlpOptions> otlp) =>
+            ReceiveAsync(context, limits.Value, otlp.Value, ExportLogsServiceRequest.Parser, TelemetryStore.Check, intake.Keep,
                 new ExportLogsServiceResponse())).RequireHost($"*:{port}");
-        app.MapPost("/v1/metrics", (HttpContext context, TelemetryStore store, IOptions<TelemetryLimits> limits, IOptions<OtlpOptions> otlp) =>
-            ReceiveAsync(context, limits.Value, otlp.Value, ExportMetricsServiceRequest.Parser, TelemetryStore.Check, store.Add,
+        app.MapPost("/v1/metrics", (HttpContext context, OtlpIntake intake, IOptions<TelemetryLimits> limits, IOptions<OtlpOptions> otlp) =>
+            ReceiveAsync(context, limits.Value, otlp.Value, ExportMetricsServiceRequest.Parser, TelemetryStore.Check, intake.Keep,
                 new ExportMetricsServiceResponse())).RequireHost($"*:{port}");
         return app;
     }

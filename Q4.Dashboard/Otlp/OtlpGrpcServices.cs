@@ -11,29 +11,29 @@ namespace Q4.Dashboard.Otlp;
 /// <c>InvalidArgument</c>, one over the size limit <c>ResourceExhausted</c> (gRPC's own limit, set to ours); each
 /// changes nothing.
 /// </summary>
-internal sealed class OtlpTraceService(TelemetryStore store, IOptions<OtlpOptions> otlp) : TraceService.TraceServiceBase
+internal sealed class OtlpTraceService(OtlpIntake intake, IOptions<OtlpOptions> otlp) : TraceService.TraceServiceBase
 {
     public override Task<ExportTraceServiceResponse> Export(ExportTraceServiceRequest request, ServerCallContext context)
     {
-        OtlpGrpc.Accept(context, otlp.Value, request, TelemetryStore.Check, store.Add);
+        OtlpGrpc.Accept(context, otlp.Value, request, TelemetryStore.Check, intake.Keep);
         return Task.FromResult(new ExportTraceServiceResponse());
     }
 }
 
-internal sealed class OtlpLogsService(TelemetryStore store, IOptions<OtlpOptions> otlp) : LogsService.LogsServiceBase
+internal sealed class OtlpLogsService(OtlpIntake intake, IOptions<OtlpOptions> otlp) : LogsService.LogsServiceBase
 {
     public override Task<ExportLogsServiceResponse> Export(ExportLogsServiceRequest request, ServerCallContext context)
     {
-        OtlpGrpc.Accept(context, otlp.Value, request, TelemetryStore.Check, store.Add);
+        OtlpGrpc.Accept(context, otlp.Value, request, TelemetryStore.Check, intake.Keep);
         return Task.FromResult(new ExportLogsServiceResponse());
     }
 }
 
-internal sealed class OtlpMetricsService(TelemetryStore store, IOptions<OtlpOptions> otlp) : MetricsService.MetricsServiceBase
+internal sealed class OtlpMetricsService(OtlpIntake intake, IOptions<OtlpOptions> otlp) : MetricsService.MetricsServiceBase
 {
     public override Task<ExportMetricsServiceResponse> Export(ExportMetricsServiceRequest request, ServerCallContext context)
     {
-        OtlpGrpc.Accept(context, otlp.Value, request, TelemetryStore.Check, store.Add);
+        OtlpGrpc.Accept(context, otlp.Value, request, TelemetryStore.Check, intake.Keep);
         return Task.FromResult(new ExportMetricsServiceResponse());
     }
 }
