@@ -50,6 +50,12 @@ public sealed class AppHostOptions
     public string? Problem() =>
         KeptTelemetryRuns is < 1 or > 100 ? $"{Section}:{nameof(KeptTelemetryRuns)} is from 1 to 100 (it is {KeptTelemetryRuns})." : null;
 
+    /// <summary>
+    /// Whether services export telemetry at all (default: yes, to the dashboard or <see cref="OtlpEndpoint"/>). Off, they
+    /// get no <c>OTEL_EXPORTER_OTLP_*</c> variables: for measuring what exporting costs.
+    /// </summary>
+    public bool ExportTelemetry { get; set; } = true;
+
     /// <summary>Where services send OpenTelemetry data (OTLP) instead of the AppHost's dashboard (a collector elsewhere).</summary>
     public string? OtlpEndpoint { get; set; }
 

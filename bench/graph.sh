@@ -22,14 +22,19 @@ cleanup() {
 }
 trap cleanup EXIT
 
-start_graph() {
-  echo "bench: building (Release)"
-  dotnet build -c Release -v q Q4.AppHost >/dev/null
-  echo "bench: starting the graph"
-  dotnet Q4.AppHost/bin/Release/net10.0/Q4.AppHost.dll --state-dir "$work/state" --random-ports true --quiet true \
+graphs=0
+start_graph() { # [extra AppHost arguments...]
+  if [ "$graphs" = 0 ]; then
+    echo "bench: building (Release)"
+    dotnet build -c Release -v q Q4.AppHost >/dev/null
+  fi
+  graphs=$((graphs + 1))
+  echo "bench: starting the graph $*"
+  # Each graph its own state folder: a fresh Redis and PostgreSQL.
+  dotnet Q4.AppHost/bin/Release/net10.0/Q4.AppHost.dll --state-dir "$work/state-$graphs" --random-ports true --quiet true "$@" \
     >"$work/apphost.log" 2>&1 &
   apphost_pid=$!
-  endpoints="$work/state/endpoints.json"
+  endpoints="$work/state-$graphs/endpoints.json"
   for _ in $(seq 1 240); do [ -f "$endpoints" ] && break; sleep 0.5; done
   [ -f "$endpoints" ] || { cat "$work/apphost.log"; echo "bench: the graph did not start"; exit 1; }
   identity=$(jq -r '.identity.urls[0]' "$endpoints")
@@ -52,6 +57,11 @@ raw_bid_lua() { # <file> <connection arguments...>
     00000000-0000-0000-0000-000000000001 00000000-0000-0000-0000-000000000002 bench 100 "" 120000 1000 86400 q4:bench:events \
     0 99999999999999 100 10 100 "" 0 "" 0 >"$out"
   redis-cli "$@" --no-auth-warning EVAL "for _, k in ipairs(redis.call('KEYS', 'q4:bench:*')) do redis.call('UNLINK', k) end" 0 >/dev/null
+}
+
+stop_graph() {
+  kill -TERM "$apphost_pid"; wait "$apphost_pid" 2>/dev/null || true
+  apphost_pid=""
 }
 
 rcli() { redis-cli -h "$redis_host" -p "$redis_port" -a "$redis_password" --no-auth-warning "$@"; }

@@ -102,7 +102,11 @@ public sealed class ProjectResource(string name, IProjectMetadata project) : Res
             ["Hosting__ParentProcessId"] = System.Environment.ProcessId.ToString(),
             ["Health__DetailsKey"] = context.HealthKey,
         };
-        if (context.Options.OtlpEndpoint is { } otlp)
+        if (!context.Options.ExportTelemetry)
+        {
+            // No exporter: the services keep their spans, logs and metrics to themselves.
+        }
+        else if (context.Options.OtlpEndpoint is { } otlp)
         {
             environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp;
         }
