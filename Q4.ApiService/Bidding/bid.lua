@@ -84,6 +84,10 @@ local function emit(kind, fields)
   for i = 1, #fields, 2 do
     message[fields[i]] = fields[i + 1]
   end
+  -- Live only (the auction's stream does not keep it): each API replica's fan-out span links to the bid's trace.
+  if ARGV[5] ~= '' then
+    message.traceparent = ARGV[5]
+  end
   redis.call('PUBLISH', ARGV[9], cjson.encode(message))
 end
 
