@@ -66,7 +66,8 @@ if extended then
 end
 local placedAt = string.format('%.0f', now)
 
-redis.call('HSET', KEYS[1], 'price', ARGV[4], 'bidder', ARGV[2], 'bidderName', ARGV[3], 'endsAt', newEndsAt)
+-- 'trace' is the leading bid's traceparent: the sync service's settlement span links to it when the auction closes.
+redis.call('HSET', KEYS[1], 'price', ARGV[4], 'bidder', ARGV[2], 'bidderName', ARGV[3], 'endsAt', newEndsAt, 'trace', ARGV[5])
 redis.call('HINCRBY', KEYS[1], 'count', 1)
 
 local bidId = redis.call('XADD', KEYS[2], '*', 'auction', ARGV[1], 'bidder', ARGV[2], 'bidderName', ARGV[3],

@@ -29,7 +29,8 @@ public sealed class AuctionEventHub(IConnectionMultiplexer redis, IOptions<Event
 
     /// <summary>
     /// A short span per live event this replica hands to its watchers (none when nobody here watches), linked to the
-    /// trace that published the event when its message names one (bid.lua passes the bid's script call).
+    /// trace that published the event when its message names one: bid.lua passes the bid's script call, close.lua the sync
+    /// service's settlement.
     /// </summary>
     private static readonly ActivitySource Tracing = new("Q4.Events");
 

@@ -121,6 +121,60 @@ public sealed class TelemetryTests(GraphFixture graph)
     }
 
     [Fact]
+    public async Task An_auctions_settlement_span_links_to_the_winning_bid_and_the_closed_events_delivery_to_the_settlement()
+    {
+        using var seller = TestUser.Fresh(App);
+        using var outbid = TestUser.Fresh(App);
+        using var winner = TestUser.Fresh(App);
+        var auction = await seller.CreateAuctionAsync(startingPrice: 100, minIncrement: 10);
+        var (outbidTrace, _) = await BidInOwnTraceAsync(outbid, auction.Id, 100, replica: 0);
+        var (winningTrace, winningBid) = await BidInOwnTraceAsync(winner, auction.Id, 130, replica: 1);
+        using var feed = await AuctionClient.OpenFeedAsync(App.CreateHttpClient("apiservice", 0), auction.Id);
+        // Bids far from the end (no soft close), then the end brought near by hand.
+        await App.SetEndAsync(auction.Id, await App.RedisNowAsync() + 1_500);
+        Assert.Equal("closed", Assert.Single(await feed.TakeAsync(1)).Type);
+
+        var script = await ScriptCallOfAsync(winningTrace);
+        using var dashboard = App.CreateHttpClient("apphost");
+        FoundSpan? settlement = null;
+        Assert.True(await SyncStore.EventuallyAsync(async () =>
+        {
+            var page = await dashboard.GetFromJsonAsync<JsonElement>($"/api/telemetry/spans?resource=syncservice&linkedTo={winningTrace}", Cancellation);
+            settlement = Flatten(page).SingleOrDefault(s => s.Name == "auction.close");
+            return settlement is not null;
+        }, Arrival), $"no auction.close span linked to the winning bid's trace {winningTrace} reached the dashboard within {Arrival}");
+        Assert.Equal("Q4.Sync", settlement!.Scope);
+        Assert.Equal([(winningTrace, script.SpanId)], settlement.Links);
+        Assert.Equal(auction.Id.ToString(), settlement.Attributes["q4.auction.id"]);
+        Assert.Equal("closed", settlement.Attributes["q4.close.result"]);
+        Assert.Equal("sold", settlement.Attributes["q4.auction.outcome"]);
+        Assert.Equal("130", settlement.Attributes["q4.auction.final_price"]);
+        Assert.Equal(winningBid.Bidder.Id.ToString(), settlement.Attributes["q4.auction.winner_id"]);
+        Assert.Equal("true", settlement.Attributes["q4.close.recorded"]);
+        // The winner is recorded in PostgreSQL inside it.
+        var settled = new List<FoundSpan>();
+        Assert.True(await SyncStore.EventuallyAsync(async () =>
+            (settled = await SpansOfTraceAsync(settlement.TraceId)).Any(s => s.Scope == "Npgsql" && s.ParentSpanId == settlement.SpanId), Arrival),
+            $"the settlement's PostgreSQL spans did not reach the dashboard within {Arrival}");
+
+        // The outbid bid's trace has no settlement linked to it.
+        var outbidLinks = await dashboard.GetFromJsonAsync<JsonElement>($"/api/telemetry/spans?resource=syncservice&linkedTo={outbidTrace}", Cancellation);
+        Assert.DoesNotContain(Flatten(outbidLinks), s => s.Name == "auction.close");
+
+        // The replica the watcher is on handed the closed event over in a span linked to the settlement.
+        FoundSpan? delivery = null;
+        Assert.True(await SyncStore.EventuallyAsync(async () =>
+        {
+            var page = await dashboard.GetFromJsonAsync<JsonElement>($"/api/telemetry/spans?resource=apiservice&linkedTo={settlement.TraceId}", Cancellation);
+            delivery = Flatten(page).SingleOrDefault(s => s.Name == "auction.event.deliver");
+            return delivery is not null;
+        }, Arrival), $"no delivery of the closed event linked to the settlement reached the dashboard within {Arrival}");
+        Assert.Equal([(settlement.TraceId, settlement.SpanId)], delivery!.Links);
+        Assert.Equal(("closed", auction.Id.ToString(), "1"),
+            (delivery.Attributes["q4.event.type"], delivery.Attributes["q4.auction.id"], delivery.Attributes["q4.event.delivered"]));
+    }
+
+    [Fact]
     public async Task The_logs_of_a_failed_bid_carry_its_trace_id()
     {
         using var bidder = TestUser.Fresh(App);
