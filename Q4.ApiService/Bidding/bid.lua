@@ -66,7 +66,8 @@ if extended then
 end
 local placedAt = string.format('%.0f', now)
 
-redis.call('HSET', KEYS[1], 'price', ARGV[4], 'bidder', ARGV[2], 'bidderName', ARGV[3], 'endsAt', newEndsAt)
+-- 'trace' is the leading bid's traceparent: the sync service's settlement span links to it when the auction closes.
+redis.call('HSET', KEYS[1], 'price', ARGV[4], 'bidder', ARGV[2], 'bidderName', ARGV[3], 'endsAt', newEndsAt, 'trace', ARGV[5])
 redis.call('HINCRBY', KEYS[1], 'count', 1)
 
 local bidId = redis.call('XADD', KEYS[2], '*', 'auction', ARGV[1], 'bidder', ARGV[2], 'bidderName', ARGV[3],
@@ -83,6 +84,10 @@ local function emit(kind, fields)
   local message = {auction = ARGV[1], id = eventId, type = kind}
   for i = 1, #fields, 2 do
     message[fields[i]] = fields[i + 1]
+  end
+  -- Live only (the auction's stream does not keep it): each API replica's fan-out span links to the bid's trace.
+  if ARGV[5] ~= '' then
+    message.traceparent = ARGV[5]
   end
   redis.call('PUBLISH', ARGV[9], cjson.encode(message))
 end

@@ -1,6 +1,7 @@
 using Q4.Data;
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
+using System.Diagnostics;
 using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
@@ -25,6 +26,13 @@ public sealed class AuctionEventHub(IConnectionMultiplexer redis, IOptions<Event
     : IHostedService
 {
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// A short span per live event this replica hands to its watchers (none when nobody here watches), linked to the
+    /// trace that published the event when its message names one: bid.lua passes the bid's script call, close.lua the sync
+    /// service's settlement.
+    /// </summary>
+    private static readonly ActivitySource Tracing = new("Q4.Events");
 
     private readonly ConcurrentDictionary<Guid, ImmutableArray<Watcher>> _watchers = new();
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _probes = new();
@@ -126,6 +134,7 @@ public sealed class AuctionEventHub(IConnectionMultiplexer redis, IOptions<Event
     {
         AuctionEvent auctionEvent;
         ImmutableArray<Watcher> watchers;
+        string? cause;
         try
         {
             var fields = JsonSerializer.Deserialize<Dictionary<string, string>>(message)!;
@@ -141,26 +150,52 @@ public sealed class AuctionEventHub(IConnectionMultiplexer redis, IOptions<Event
                 return; // nobody here watches this auction
             }
             auctionEvent = AuctionEvent.From(auctionId, fields["id"], fields);
+            cause = fields.GetValueOrDefault("traceparent");
         }
         catch (Exception e) when (e is JsonException or FormatException or KeyNotFoundException or ArgumentNullException)
         {
             logger.LogError(e, "Ignored a malformed auction event: {Message}", message);
             return;
         }
+        // Its own trace (one event reaches many clients), linked to the event's cause.
+        using var span = Tracing.StartActivity("auction.event.deliver", ActivityKind.Consumer, parentContext: default,
+            links: ActivityContext.TryParse(cause, null, out var causeContext) ? [new ActivityLink(causeContext)] : null);
+        int delivered = 0, dropped = 0;
         foreach (var watcher in watchers)
         {
-            Deliver(watcher, auctionEvent);
+            switch (Deliver(watcher, auctionEvent))
+            {
+                case Delivery.Queued: delivered++; break;
+                case Delivery.Dropped: dropped++; break;
+            }
+        }
+        if (span is not null)
+        {
+            span.SetTag("q4.auction.id", auctionEvent.AuctionId.ToString());
+            span.SetTag("q4.event.id", auctionEvent.Id.ToString());
+            span.SetTag("q4.event.type", auctionEvent.Type);
+            span.SetTag("q4.event.watchers", watchers.Length);
+            span.SetTag("q4.event.delivered", delivered);
+            span.SetTag("q4.event.dropped", dropped);
         }
     }
 
-    private void Deliver(Watcher watcher, AuctionEvent auctionEvent)
+    /// <summary>What became of an event handed to one watcher.</summary>
+    private enum Delivery { Queued, Dropped, Gone }
+
+    private Delivery Deliver(Watcher watcher, AuctionEvent auctionEvent)
     {
-        if (!watcher.Queue.Writer.TryWrite(auctionEvent) && !watcher.Queue.Reader.Completion.IsCompleted)
+        if (watcher.Queue.Writer.TryWrite(auctionEvent))
         {
-            logger.LogInformation("Dropped a client of {Count} auction(s), the first {AuctionId}: it fell {Capacity} events behind.",
-                watcher.AuctionIds.Count, watcher.AuctionIds[0], options.Value.ClientQueueCapacity);
-            watcher.Queue.Writer.TryComplete(new SlowClientException());
+            return Delivery.Queued;
         }
+        if (watcher.Queue.Reader.Completion.IsCompleted || !watcher.Queue.Writer.TryComplete(new SlowClientException()))
+        {
+            return Delivery.Gone; // it left, or was dropped already
+        }
+        logger.LogInformation("Dropped a client of {Count} auction(s), the first {AuctionId}: it fell {Capacity} events behind.",
+            watcher.AuctionIds.Count, watcher.AuctionIds[0], options.Value.ClientQueueCapacity);
+        return Delivery.Dropped;
     }
 
     private void Remove(Watcher watcher)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Npgsql;
 using Q4.Data;
 using StackExchange.Redis;
@@ -46,10 +47,17 @@ public sealed class AuctionCloser(IConnectionMultiplexer redis, NpgsqlDataSource
                 await db.SortedSetRemoveAsync(RedisKeys.AuctionEnds, member);
                 continue;
             }
+            using var span = StartClosing(auctionId);
+            // The span's id travels with the closed event, so each API replica's delivery of it links here.
             var result = (RedisResult[])(await Script.EvaluateAsync(db,
                 [RedisKeys.AuctionState(auctionId), RedisKeys.AuctionEventStream(auctionId)],
-                [auctionId.ToString(), persistedUpTo, EventsKeptPerAuction, RedisKeys.AuctionEvents.ToString()]))!;
+                [auctionId.ToString(), persistedUpTo, EventsKeptPerAuction, RedisKeys.AuctionEvents.ToString(), span?.Id ?? ""]))!;
             var outcome = (string)result[0]!;
+            span?.SetTag("q4.close.result", outcome);
+            if (outcome is "closed" or "already")
+            {
+                Describe(span, result);
+            }
             if (outcome == "not_due")
             {
                 // The end moved later than the list says: list it at its real end.
@@ -64,6 +72,7 @@ public sealed class AuctionCloser(IConnectionMultiplexer redis, NpgsqlDataSource
             {
                 var closedAt = long.TryParse((string?)result[4], out var ms) ? ms : persistedUpTo;
                 var recorded = await writer.ExecuteFencedAsync(fence, RecordClosing, cancellationToken, auctionId, closedAt);
+                span?.SetTag("q4.close.recorded", recorded > 0);
                 if (recorded > 0)
                 {
                     metrics.Closed();
@@ -104,14 +113,57 @@ public sealed class AuctionCloser(IConnectionMultiplexer redis, NpgsqlDataSource
             }
             else
             {
+                using var span = StartClosing(auctionId);
+                span?.SetTag("q4.close.result", "missing");
                 await CloseFromDatabaseAsync(auctionId, persistedUpTo, fence, cancellationToken);
             }
         }
     }
 
+    /// <summary>
+    /// A span per auction settled, a trace of its own (closing serves no request), with the PostgreSQL commands inside;
+    /// <see cref="Describe"/> links it to the winning bid's trace.
+    /// </summary>
+    private static Activity? StartClosing(Guid auctionId)
+    {
+        var span = BidStreamSync.Tracing.StartActivity("auction.close", ActivityKind.Internal, parentContext: default);
+        span?.SetTag("q4.auction.id", auctionId.ToString());
+        return span;
+    }
+
+    /// <summary>
+    /// What close.lua decided: sold or unsold, the winning amount and bidder, and a link to the trace of the winning bid
+    /// (bid.lua keeps the leading bid's traceparent in the live state; a state rebuilt from PostgreSQL has none until
+    /// its next bid).
+    /// </summary>
+    private static void Describe(Activity? span, RedisResult[] result)
+    {
+        if (span is null)
+        {
+            return;
+        }
+        var winner = (string?)result[2];
+        var sold = !string.IsNullOrEmpty(winner);
+        span.SetTag("q4.auction.outcome", sold ? "sold" : "unsold");
+        if (sold)
+        {
+            span.SetTag("q4.auction.winner_id", winner);
+            if (long.TryParse((string?)result[1], out var price))
+            {
+                span.SetTag("q4.auction.final_price", price);
+            }
+        }
+        if (result.Length > 5 && ActivityContext.TryParse((string?)result[5], null, out var winningBid))
+        {
+            span.AddLink(new ActivityLink(winningBid, new ActivityTagsCollection { ["q4.link"] = "winning bid" }));
+        }
+    }
+
     private async Task CloseFromDatabaseAsync(Guid auctionId, long persistedUpTo, long fence, CancellationToken cancellationToken)
     {
-        if (await writer.ExecuteFencedAsync(fence, RecordClosingFromDatabase, cancellationToken, auctionId, persistedUpTo) > 0)
+        var recorded = await writer.ExecuteFencedAsync(fence, RecordClosingFromDatabase, cancellationToken, auctionId, persistedUpTo) > 0;
+        Activity.Current?.SetTag("q4.close.recorded", recorded);
+        if (recorded)
         {
             metrics.Closed();
             logger.LogWarning("Closed auction {AuctionId} from PostgreSQL: Redis has no live state for it.", auctionId);

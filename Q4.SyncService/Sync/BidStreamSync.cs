@@ -22,8 +22,11 @@ public sealed class BidStreamSync(
     /// <summary>How often the holder trims the stream and looks for auctions only PostgreSQL remembers.</summary>
     private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(10);
 
-    /// <summary>A span per batch persisted, linked to the trace of every bid in it (its request's span).</summary>
-    private static readonly ActivitySource Tracing = new("Q4.Sync");
+    /// <summary>
+    /// The sync service's spans: one per batch persisted, linked to the trace of every bid in it (its request's span),
+    /// and one per auction settled (<see cref="AuctionCloser"/>), linked to the winning bid's.
+    /// </summary>
+    internal static readonly ActivitySource Tracing = new("Q4.Sync");
 
     private SyncOptions Settings => options.Value;
 

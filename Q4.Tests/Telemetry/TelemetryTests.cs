@@ -79,6 +79,102 @@ public sealed class TelemetryTests(GraphFixture graph)
     }
 
     [Fact]
+    public async Task Each_api_replica_that_hands_a_bid_to_watchers_records_one_delivery_span_linked_to_the_bids_trace()
+    {
+        using var seller = TestUser.Fresh(App);
+        using var bidder = TestUser.Fresh(App);
+        var auction = await seller.CreateAuctionAsync();
+        // Two watchers on one replica, one on the other: each replica fans the event out once, so one span each.
+        using var first = await AuctionClient.OpenFeedAsync(App.CreateHttpClient("apiservice", 0), auction.Id);
+        using var second = await AuctionClient.OpenFeedAsync(App.CreateHttpClient("apiservice", 0), auction.Id);
+        using var third = await AuctionClient.OpenFeedAsync(App.CreateHttpClient("apiservice", 1), auction.Id);
+        var (traceId, _) = await BidInOwnTraceAsync(bidder, auction.Id, 100, replica: 1);
+        foreach (var feed in new[] { first, second, third })
+        {
+            Assert.Equal("bid", Assert.Single(await feed.TakeAsync(1)).Type);
+        }
+
+        var script = await ScriptCallOfAsync(traceId);
+        using var dashboard = App.CreateHttpClient("apphost");
+        var deliveries = new List<FoundSpan>();
+        Assert.True(await SyncStore.EventuallyAsync(async () =>
+        {
+            var page = await dashboard.GetFromJsonAsync<JsonElement>($"/api/telemetry/spans?resource=apiservice&linkedTo={traceId}", Cancellation);
+            deliveries = Flatten(page).Where(s => s.Name == "auction.event.deliver").ToList();
+            return deliveries.Count >= 2;
+        }, Arrival), $"{deliveries.Count} of 2 delivery spans linked to trace {traceId} reached the dashboard within {Arrival}");
+        Assert.Equal(2, deliveries.Count);
+        Assert.All(deliveries, d =>
+        {
+            Assert.Equal(("Q4.Events", 5), (d.Scope, d.Kind)); // a consumer span
+            Assert.NotEqual(traceId, d.TraceId); // a trace of its own, linked to the bid's script call
+            Assert.Equal([(traceId, script.SpanId)], d.Links);
+            Assert.Equal(auction.Id.ToString(), d.Attributes["q4.auction.id"]);
+            Assert.Equal("bid", d.Attributes["q4.event.type"]);
+            Assert.Equal("0", d.Attributes["q4.event.dropped"]);
+        });
+        Assert.NotEqual(deliveries[0].Instance, deliveries[1].Instance);
+        // Every watcher got the event with the id the spans name.
+        Assert.Single(deliveries.Select(d => d.Attributes["q4.event.id"]).Distinct());
+        Assert.Equal(["1", "2"], deliveries.Select(d => d.Attributes["q4.event.delivered"]).Order());
+        Assert.Equal(["1", "2"], deliveries.Select(d => d.Attributes["q4.event.watchers"]).Order());
+    }
+
+    [Fact]
+    public async Task An_auctions_settlement_span_links_to_the_winning_bid_and_the_closed_events_delivery_to_the_settlement()
+    {
+        using var seller = TestUser.Fresh(App);
+        using var outbid = TestUser.Fresh(App);
+        using var winner = TestUser.Fresh(App);
+        var auction = await seller.CreateAuctionAsync(startingPrice: 100, minIncrement: 10);
+        var (outbidTrace, _) = await BidInOwnTraceAsync(outbid, auction.Id, 100, replica: 0);
+        var (winningTrace, winningBid) = await BidInOwnTraceAsync(winner, auction.Id, 130, replica: 1);
+        using var feed = await AuctionClient.OpenFeedAsync(App.CreateHttpClient("apiservice", 0), auction.Id);
+        // Bids far from the end (no soft close), then the end brought near by hand.
+        await App.SetEndAsync(auction.Id, await App.RedisNowAsync() + 1_500);
+        Assert.Equal("closed", Assert.Single(await feed.TakeAsync(1)).Type);
+
+        var script = await ScriptCallOfAsync(winningTrace);
+        using var dashboard = App.CreateHttpClient("apphost");
+        FoundSpan? settlement = null;
+        Assert.True(await SyncStore.EventuallyAsync(async () =>
+        {
+            var page = await dashboard.GetFromJsonAsync<JsonElement>($"/api/telemetry/spans?resource=syncservice&linkedTo={winningTrace}", Cancellation);
+            settlement = Flatten(page).SingleOrDefault(s => s.Name == "auction.close");
+            return settlement is not null;
+        }, Arrival), $"no auction.close span linked to the winning bid's trace {winningTrace} reached the dashboard within {Arrival}");
+        Assert.Equal("Q4.Sync", settlement!.Scope);
+        Assert.Equal([(winningTrace, script.SpanId)], settlement.Links);
+        Assert.Equal(auction.Id.ToString(), settlement.Attributes["q4.auction.id"]);
+        Assert.Equal("closed", settlement.Attributes["q4.close.result"]);
+        Assert.Equal("sold", settlement.Attributes["q4.auction.outcome"]);
+        Assert.Equal("130", settlement.Attributes["q4.auction.final_price"]);
+        Assert.Equal(winningBid.Bidder.Id.ToString(), settlement.Attributes["q4.auction.winner_id"]);
+        Assert.Equal("true", settlement.Attributes["q4.close.recorded"]);
+        // The winner is recorded in PostgreSQL inside it.
+        var settled = new List<FoundSpan>();
+        Assert.True(await SyncStore.EventuallyAsync(async () =>
+            (settled = await SpansOfTraceAsync(settlement.TraceId)).Any(s => s.Scope == "Npgsql" && s.ParentSpanId == settlement.SpanId), Arrival),
+            $"the settlement's PostgreSQL spans did not reach the dashboard within {Arrival}");
+
+        // The outbid bid's trace has no settlement linked to it.
+        var outbidLinks = await dashboard.GetFromJsonAsync<JsonElement>($"/api/telemetry/spans?resource=syncservice&linkedTo={outbidTrace}", Cancellation);
+        Assert.DoesNotContain(Flatten(outbidLinks), s => s.Name == "auction.close");
+
+        // The replica the watcher is on handed the closed event over in a span linked to the settlement.
+        FoundSpan? delivery = null;
+        Assert.True(await SyncStore.EventuallyAsync(async () =>
+        {
+            var page = await dashboard.GetFromJsonAsync<JsonElement>($"/api/telemetry/spans?resource=apiservice&linkedTo={settlement.TraceId}", Cancellation);
+            delivery = Flatten(page).SingleOrDefault(s => s.Name == "auction.event.deliver");
+            return delivery is not null;
+        }, Arrival), $"no delivery of the closed event linked to the settlement reached the dashboard within {Arrival}");
+        Assert.Equal([(settlement.TraceId, settlement.SpanId)], delivery!.Links);
+        Assert.Equal(("closed", auction.Id.ToString(), "1"),
+            (delivery.Attributes["q4.event.type"], delivery.Attributes["q4.auction.id"], delivery.Attributes["q4.event.delivered"]));
+    }
+
+    [Fact]
     public async Task The_logs_of_a_failed_bid_carry_its_trace_id()
     {
         using var bidder = TestUser.Fresh(App);
@@ -180,6 +276,27 @@ public sealed class TelemetryTests(GraphFixture graph)
         Assert.Equal(128, span.AttributeCount);
     }
 
+    /// <summary>Places a bid that must be accepted, sent with a <c>traceparent</c> of a new trace; that trace's id, and the bid.</summary>
+    private static async Task<(string TraceId, BidResponse Bid)> BidInOwnTraceAsync(TestUser bidder, Guid auctionId, long amount, int replica)
+    {
+        var traceId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/auctions/{auctionId}/bids") { Content = JsonContent.Create(new { amount }) };
+        request.Headers.Add("traceparent", $"00-{traceId}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}-01");
+        using var response = await bidder.Api(replica).SendAsync(request, Cancellation);
+        Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync(Cancellation));
+        return (traceId, (await response.Content.ReadFromJsonAsync<BidResponse>(Cancellation))!);
+    }
+
+    /// <summary>The call of bid.lua in a bid's trace: its id is the traceparent the bid's stream entry and event carry.</summary>
+    private async Task<FoundSpan> ScriptCallOfAsync(string traceId)
+    {
+        var spans = new List<FoundSpan>();
+        Assert.True(await SyncStore.EventuallyAsync(async () =>
+            (spans = await SpansOfTraceAsync(traceId)).Any(s => s.Name == "EVALSHA bid.lua"), Arrival),
+            $"the bid.lua call of trace {traceId} did not reach the dashboard within {Arrival}");
+        return Assert.Single(spans, s => s.Name == "EVALSHA bid.lua");
+    }
+
     /// <summary>The dashboard's OTLP addresses (HTTP, gRPC) and the key exports must carry, from the AppHost's endpoints file.</summary>
     private (string Http, string Grpc, string Key) OtlpEndpoints()
     {
@@ -236,8 +353,8 @@ public sealed class TelemetryTests(GraphFixture graph)
         return span;
     }
 
-    private sealed record FoundSpan(string Service, string Scope, string TraceId, string SpanId, string? ParentSpanId, string Name, int Kind,
-        int AttributeCount, List<(string TraceId, string SpanId)> Links);
+    private sealed record FoundSpan(string Service, string? Instance, string Scope, string TraceId, string SpanId, string? ParentSpanId, string Name,
+        int Kind, int AttributeCount, Dictionary<string, string> Attributes, List<(string TraceId, string SpanId)> Links);
 
     /// <summary>The spans the dashboard keeps of a trace, flattened; none when it knows no such trace.</summary>
     private async Task<List<FoundSpan>> SpansOfTraceAsync(string traceId)
@@ -262,20 +379,32 @@ public sealed class TelemetryTests(GraphFixture graph)
         var found = new List<FoundSpan>();
         foreach (var resourceSpans in page.GetProperty("data").GetProperty("resourceSpans").EnumerateArray())
         {
-            var service = resourceSpans.GetProperty("resource").GetProperty("attributes").EnumerateArray()
-                .Single(a => a.GetProperty("key").GetString() == "service.name").GetProperty("value").GetProperty("stringValue").GetString()!;
+            var resource = Attributes(resourceSpans.GetProperty("resource"));
+            var service = resource["service.name"];
             foreach (var scopeSpans in resourceSpans.GetProperty("scopeSpans").EnumerateArray())
             {
                 var scope = scopeSpans.GetProperty("scope").GetProperty("name").GetString()!;
                 foreach (var span in scopeSpans.GetProperty("spans").EnumerateArray())
                 {
-                    found.Add(new FoundSpan(service, scope, span.GetProperty("traceId").GetString()!, span.GetProperty("spanId").GetString()!,
-                        span.GetProperty("parentSpanId").GetString(), span.GetProperty("name").GetString()!, span.GetProperty("kind").GetInt32(),
-                        span.GetProperty("attributes").GetArrayLength(),
+                    found.Add(new FoundSpan(service, resource.GetValueOrDefault("service.instance.id"), scope, span.GetProperty("traceId").GetString()!,
+                        span.GetProperty("spanId").GetString()!, span.GetProperty("parentSpanId").GetString(), span.GetProperty("name").GetString()!,
+                        span.GetProperty("kind").GetInt32(), span.GetProperty("attributes").GetArrayLength(), Attributes(span),
                         [.. span.GetProperty("links").EnumerateArray().Select(l => (l.GetProperty("traceId").GetString()!, l.GetProperty("spanId").GetString()!))]));
                 }
             }
         }
         return found;
+    }
+
+    /// <summary>An item's attributes, each value as text (OTLP JSON writes integers as strings already).</summary>
+    private static Dictionary<string, string> Attributes(JsonElement item)
+    {
+        var attributes = new Dictionary<string, string>();
+        foreach (var attribute in item.GetProperty("attributes").EnumerateArray())
+        {
+            var value = attribute.GetProperty("value").EnumerateObject().First().Value;
+            attributes[attribute.GetProperty("key").GetString()!] = value.ValueKind == JsonValueKind.String ? value.GetString()! : value.GetRawText();
+        }
+        return attributes;
     }
 }
