@@ -23,13 +23,6 @@ for phase in warmup alone synced; do
   for i in $(seq 1 "$AUCTIONS"); do create_auction "$seller" "$ends"; done >"$work/auctions-$phase.txt"
 done
 
-half=$((CONNECTIONS / 2))
-load() { # <seconds> <label>
-  wrk -t1 -c"$half" -d"$1" --latency -s bench/bid-load.lua "$api0" -- "$work/tokens.txt" "$work/auctions-$2.txt" 0 2 1 >"$work/$2-0.txt" &
-  local first=$!
-  wrk -t1 -c"$half" -d"$1" --latency -s bench/bid-load.lua "$api1" -- "$work/tokens.txt" "$work/auctions-$2.txt" 1 2 1 >"$work/$2-1.txt"
-  wait "$first"
-}
 echo "bench: warming up"
 load 5s warmup
 sync_pids=$(jq -r '.syncservice.pids[]' "$endpoints")
@@ -56,8 +49,6 @@ raw_p50=$(tail -1 "$work/raw.csv" | cut -d, -f5 | tr -d '"')
 raw_p99=$(tail -1 "$work/raw.csv" | cut -d, -f7 | tr -d '"')
 
 lag_p() { sort -n "$work/lag.txt" | awk -v q="$1" '{a[NR]=$1} END{i=int(NR*q); if(i<1)i=1; print a[i]}'; }
-sum() { awk -v f="$2" '/^accepted /{for(i=1;i<=NF;i++) if($i==f) s+=$(i+1)} END{printf "%.0f", s}' "$work/$1"-*.txt; }
-worst() { awk -v f="$2" '/^accepted /{for(i=1;i<=NF;i++) if($i==f && $(i+1)>m) m=$(i+1)} END{printf "%.2f", m}' "$work/$1"-*.txt; }
 accepted=$(sum alone accepted_per_s)
 report="bench/results/bids-$(date -u +%Y-%m-%dT%H%M%SZ).txt"
 {

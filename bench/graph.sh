@@ -64,6 +64,19 @@ stop_graph() {
   apphost_pid=""
 }
 
+# HTTP bids with bench/bid-load.lua: one wrk per API replica, CONNECTIONS in all, each on its own half of the
+# auctions in $work/auctions-<label>.txt; wrk's report goes to $work/<label>-<replica>.txt.
+load() { # <seconds> <label>
+  local half=$(( ${CONNECTIONS:-64} / 2 ))
+  wrk -t1 -c"$half" -d"$1" --latency -s bench/bid-load.lua "$api0" -- "$work/tokens.txt" "$work/auctions-$2.txt" 0 2 1 >"$work/$2-0.txt" &
+  local first=$!
+  wrk -t1 -c"$half" -d"$1" --latency -s bench/bid-load.lua "$api1" -- "$work/tokens.txt" "$work/auctions-$2.txt" 1 2 1 >"$work/$2-1.txt"
+  wait "$first"
+}
+# Of a load's reports: the sum of a field over both replicas, and the larger of the two.
+sum() { awk -v f="$2" '/^accepted /{for(i=1;i<=NF;i++) if($i==f) s+=$(i+1)} END{printf "%.0f", s}' "$work/$1"-*.txt; }
+worst() { awk -v f="$2" '/^accepted /{for(i=1;i<=NF;i++) if($i==f && $(i+1)>m) m=$(i+1)} END{printf "%.2f", m}' "$work/$1"-*.txt; }
+
 rcli() { redis-cli -h "$redis_host" -p "$redis_port" -a "$redis_password" --no-auth-warning "$@"; }
 
 psql_q() {

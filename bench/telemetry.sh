@@ -21,15 +21,6 @@ SENDERS=${SENDERS:-8}
 source bench/graph.sh
 dotnet build -c Release -v q bench/OtlpLoad >/dev/null
 
-half=$((CONNECTIONS / 2))
-load() { # <seconds> <label>
-  wrk -t1 -c"$half" -d"$1" --latency -s bench/bid-load.lua "$api0" -- "$work/tokens.txt" "$work/auctions-$2.txt" 0 2 1 >"$work/$2-0.txt" &
-  local first=$!
-  wrk -t1 -c"$half" -d"$1" --latency -s bench/bid-load.lua "$api1" -- "$work/tokens.txt" "$work/auctions-$2.txt" 1 2 1 >"$work/$2-1.txt"
-  wait "$first"
-}
-sum() { awk -v f="$2" '/^accepted /{for(i=1;i<=NF;i++) if($i==f) s+=$(i+1)} END{printf "%.0f", s}' "$work/$1"-*.txt; }
-worst() { awk -v f="$2" '/^accepted /{for(i=1;i<=NF;i++) if($i==f && $(i+1)>m) m=$(i+1)} END{printf "%.2f", m}' "$work/$1"-*.txt; }
 
 bid_round() { # <label> <AppHost arguments...>
   local label=$1; shift

@@ -36,7 +36,7 @@ public sealed class TelemetryApiTests(GraphFixture graph)
     [Fact]
     public async Task Metrics_from_the_real_exporter_arrive_over_http_and_grpc_and_the_newest_point_of_a_counter_is_its_total()
     {
-        var (http, grpc, key) = OtlpEndpoints();
+        var (http, grpc, key) = App.OtlpEndpoints();
         foreach (var (protocol, endpoint) in new[] { (OtlpExportProtocol.HttpProtobuf, $"{http}/v1/metrics"), (OtlpExportProtocol.Grpc, grpc) })
         {
             var service = $"metrics-test-{Guid.NewGuid():n}";
@@ -110,7 +110,7 @@ public sealed class TelemetryApiTests(GraphFixture graph)
     [Fact]
     public async Task The_traces_list_gives_whole_traces_that_have_a_matching_span()
     {
-        var (endpoint, _, key) = OtlpEndpoints();
+        var (endpoint, _, key) = App.OtlpEndpoints();
         using var otlp = new HttpClient { BaseAddress = new Uri(endpoint) };
         var service = $"traces-test-{Guid.NewGuid():n}";
         var failed = RandomNumberGenerator.GetBytes(16);
@@ -139,7 +139,7 @@ public sealed class TelemetryApiTests(GraphFixture graph)
     [Fact]
     public async Task Following_spans_streams_the_newest_that_match_and_then_each_as_it_arrives()
     {
-        var (endpoint, _, key) = OtlpEndpoints();
+        var (endpoint, _, key) = App.OtlpEndpoints();
         using var otlp = new HttpClient { BaseAddress = new Uri(endpoint) };
         var service = $"follow-test-{Guid.NewGuid():n}";
         await PostAsync(otlp, "/v1/traces", Export(service, Span(RandomNumberGenerator.GetBytes(16), "before")).ToByteArray(), key);
@@ -196,7 +196,7 @@ public sealed class TelemetryApiTests(GraphFixture graph)
     [Fact]
     public async Task The_metrics_endpoint_keeps_out_a_wrong_key_and_a_metric_without_data()
     {
-        var (endpoint, _, key) = OtlpEndpoints();
+        var (endpoint, _, key) = App.OtlpEndpoints();
         using var otlp = new HttpClient { BaseAddress = new Uri(endpoint) };
         var service = $"bad-metrics-{Guid.NewGuid():n}";
         var export = new ExportMetricsServiceRequest
@@ -247,11 +247,6 @@ public sealed class TelemetryApiTests(GraphFixture graph)
         Assert.True(TelemetryApi.MayRead(IPAddress.Parse("10.1.2.3"), key, key));
     }
 
-    private (string Http, string Grpc, string Key) OtlpEndpoints()
-    {
-        var parts = App.GetConnectionString("apphost").Split(';').Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
-        return (parts["Endpoint"], parts["GrpcEndpoint"], parts["ApiKey"]);
-    }
 
     private static async Task<HttpResponseMessage> PostAsync(HttpClient otlp, string path, byte[] body, string key)
     {

@@ -206,7 +206,7 @@ public sealed class TelemetryTests(GraphFixture graph)
     [Fact]
     public async Task The_real_exporter_is_received_over_http_and_over_grpc_only_with_the_key()
     {
-        var (http, grpc, key) = OtlpEndpoints();
+        var (http, grpc, key) = App.OtlpEndpoints();
         var sent = new List<(string Protocol, bool RightKey, string TraceId)>();
         foreach (var (protocol, endpoint) in new[] { (OtlpExportProtocol.HttpProtobuf, $"{http}/v1/traces"), (OtlpExportProtocol.Grpc, grpc) })
         {
@@ -251,7 +251,7 @@ public sealed class TelemetryTests(GraphFixture graph)
     [Fact]
     public async Task The_otlp_endpoint_refuses_a_wrong_key_a_bad_export_and_an_oversized_one_and_keeps_nothing_of_them()
     {
-        var (endpoint, _, key) = OtlpEndpoints();
+        var (endpoint, _, key) = App.OtlpEndpoints();
         using var otlp = new HttpClient { BaseAddress = new Uri(endpoint) };
         var goodTrace = RandomNumberGenerator.GetBytes(16);
         var badTrace = RandomNumberGenerator.GetBytes(16);
@@ -297,12 +297,6 @@ public sealed class TelemetryTests(GraphFixture graph)
         return Assert.Single(spans, s => s.Name == "EVALSHA bid.lua");
     }
 
-    /// <summary>The dashboard's OTLP addresses (HTTP, gRPC) and the key exports must carry, from the AppHost's endpoints file.</summary>
-    private (string Http, string Grpc, string Key) OtlpEndpoints()
-    {
-        var parts = App.GetConnectionString("apphost").Split(';').Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
-        return (parts["Endpoint"], parts["GrpcEndpoint"], parts["ApiKey"]);
-    }
 
     private static async Task<HttpResponseMessage> PostAsync(HttpClient otlp, byte[] body, string? apiKey, string mediaType = "application/x-protobuf")
     {
