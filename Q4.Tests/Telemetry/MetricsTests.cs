@@ -6,6 +6,7 @@ using System.Text.RegularExpressions;
 using Q4.Hosting;
 using Q4.Tests.Auctions;
 using Q4.Tests.Hosting;
+using Q4.Tests.Images;
 using Q4.Tests.Sync;
 using Q4.Tests.Users;
 
@@ -24,11 +25,12 @@ public sealed partial class MetricsTests(GraphFixture graph)
     private AppHostProcess App => graph.App;
 
     [Fact]
-    public async Task An_api_replica_with_prometheus_enabled_counts_the_bids_it_decided_and_its_watchers()
+    public async Task An_api_replica_with_prometheus_enabled_counts_the_bids_watchers_uploads_and_cache_lookups_it_served()
     {
-        // A replica of its own, so that every bid and watcher it counts is this test's.
+        // A replica of its own, so that every bid, watcher and upload it counts is this test's; one upload an hour.
         var environment = ServiceProcess.ApiEnvironment(App);
         environment["Prometheus__Enabled"] = "true";
+        environment["Images__UploadsPerHour"] = "1";
         await using var api = await ServiceProcess.StartAsync(new Projects.Q4_ApiService(), environment, Cancellation);
         using var seller = TestUser.Fresh(App);
         using var bidder = TestUser.Fresh(App);
@@ -64,6 +66,23 @@ public sealed partial class MetricsTests(GraphFixture graph)
         var bidEvent = Assert.Single(await feed.TakeAsync(1));
         Assert.Equal("bid", bidEvent.Type);
 
+        // One upload stored, the next refused by the hourly limit; the stored image read twice.
+        Guid imageId;
+        using (var stored = await asBidder.PostAsync("/images", ImageClient.Form(ImageFiles.Png()), Cancellation))
+        {
+            Assert.Equal(HttpStatusCode.Created, stored.StatusCode);
+            imageId = (await stored.Content.ReadFromJsonAsync<UploadedImageResponse>(Cancellation))!.Id;
+        }
+        using (var limited = await asBidder.PostAsync("/images", ImageClient.Form(ImageFiles.Png()), Cancellation))
+        {
+            await ProblemAssert.IsProblemAsync(limited, HttpStatusCode.TooManyRequests, "rate_limited");
+        }
+        for (var read = 0; read < 2; read++)
+        {
+            using var image = await scraper.GetAsync($"/images/{imageId}", Cancellation);
+            Assert.Equal(HttpStatusCode.OK, image.StatusCode);
+        }
+
         // Counters are cumulative: what this test caused is the difference, and nothing else bid on this replica.
         var after = before;
         Assert.True(await SyncStore.EventuallyAsync(async () =>
@@ -85,11 +104,14 @@ public sealed partial class MetricsTests(GraphFixture graph)
         // One event written to the one watcher; nobody fell behind.
         Assert.Equal(1, after.Count("q4_events_sent_total") - before.Count("q4_events_sent_total"));
         Assert.Equal(0, after.Count("q4_events_dropped_total"));
+        Assert.Equal(1, after.Count("q4_images_uploads_total") - before.Count("q4_images_uploads_total"));
+        Assert.Equal(1, after.Count("q4_images_rate_limited_total") - before.Count("q4_images_rate_limited_total"));
+        Assert.Equal((1, 1), (after.Count("q4_cache_misses_total", ("cache", "images")), after.Count("q4_cache_hits_total", ("cache", "images"))));
         // The replica read the auction once (for the event stream) and then answered from its cache, four bids' worth.
         Assert.Equal((1, 4), (after.Count("q4_cache_misses_total", ("cache", "auctions")), after.Count("q4_cache_hits_total", ("cache", "auctions"))));
-        // Each bidder's row was read on their first bid; the bidder's later bids found it (unless a change announced
+        // Each user's row was read on their first request; the bidder's later ones found it (unless a change announced
         // for another user of the same stripe made the replica read it again: every lookup is one or the other).
-        Assert.Equal(4, after.Count("q4_cache_misses_total", ("cache", "users")) + after.Count("q4_cache_hits_total", ("cache", "users")));
+        Assert.Equal(6, after.Count("q4_cache_misses_total", ("cache", "users")) + after.Count("q4_cache_hits_total", ("cache", "users")));
         Assert.True(after.Count("q4_cache_misses_total", ("cache", "users")) >= 2, "the two users' first reads were not counted as misses");
 
         feed.Dispose();
