@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
@@ -21,6 +22,9 @@ public static class Extensions
 {
     public const string HealthPath = "/health";
     public const string AlivePath = "/alive";
+
+    /// <summary>Prometheus text of the service's metrics, when <see cref="PrometheusOptions.Enabled"/>.</summary>
+    public const string MetricsPath = "/metrics";
 
     /// <summary>Tracing and metrics of Q4's own code use sources and meters under this name.</summary>
     public const string TelemetryName = "Q4";
@@ -57,17 +61,30 @@ public static class Extensions
             logging.IncludeScopes = true;
         });
 
+        // Read now, not when the service starts: it decides which exporters the metrics pipeline gets.
+        builder.AddValidatedOptions<PrometheusOptions>(PrometheusOptions.Section);
+        var prometheus = builder.Configuration.GetSection(PrometheusOptions.Section).Get<PrometheusOptions>() ?? new();
+
         builder.Services.AddOpenTelemetry()
-            .WithMetrics(metrics => metrics
-                .AddAspNetCoreInstrumentation()
-                .AddHttpClientInstrumentation()
-                .AddRuntimeInstrumentation()
-                .AddMeter($"{TelemetryName}.*"))
+            .WithMetrics(metrics =>
+            {
+                metrics
+                    .AddAspNetCoreInstrumentation()
+                    .AddHttpClientInstrumentation()
+                    .AddRuntimeInstrumentation()
+                    .AddMeter($"{TelemetryName}.*");
+                if (prometheus.Enabled)
+                {
+                    metrics.AddPrometheusExporter();
+                }
+            })
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName, $"{TelemetryName}.*")
-                // Health probes arrive several times a second while the AppHost starts; they are noise in a trace view.
+                // Health probes arrive several times a second while the AppHost starts, and scrapers poll /metrics; they
+                // are noise in a trace view.
                 .AddAspNetCoreInstrumentation(aspnet => aspnet.Filter = context =>
-                    !context.Request.Path.StartsWithSegments(HealthPath) && !context.Request.Path.StartsWithSegments(AlivePath))
+                    !context.Request.Path.StartsWithSegments(HealthPath) && !context.Request.Path.StartsWithSegments(AlivePath)
+                    && !context.Request.Path.StartsWithSegments(MetricsPath))
                 .AddHttpClientInstrumentation()
                 .AddNpgsql());
 
@@ -99,7 +116,8 @@ public static class Extensions
     /// <summary>
     /// <c>/health</c>: ready, every dependency reachable (the AppHost waits on it), as the latest published report says
     /// (see <see cref="PublishedHealth"/>). <c>/alive</c>: the process runs. Both answer JSON naming each check, so a
-    /// person or a test sees which dependency failed.
+    /// person or a test sees which dependency failed. <c>/metrics</c>: Prometheus text, only when
+    /// <see cref="PrometheusOptions.Enabled"/> (otherwise nothing is mapped there, so it is 404).
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
@@ -109,6 +127,10 @@ public static class Extensions
             Predicate = check => check.Tags.Contains("live"),
             ResponseWriter = WriteHealthReport,
         });
+        if (app.Services.GetRequiredService<IOptions<PrometheusOptions>>().Value.Enabled)
+        {
+            app.MapPrometheusScrapingEndpoint(MetricsPath).ExcludeFromDescription();
+        }
         return app;
     }
 

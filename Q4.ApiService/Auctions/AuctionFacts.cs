@@ -18,7 +18,7 @@ public sealed record AuctionFacts(
     int BidCount, bool Closed, Guid[] ImageIds);
 
 /// <summary>Auction facts by id: one database read per auction per cache lifetime, never one per bid.</summary>
-public sealed class AuctionFactsCache(HybridCache cache, IServiceScopeFactory scopes)
+public sealed class AuctionFactsCache(HybridCache cache, CacheMetrics metrics, IServiceScopeFactory scopes)
 {
     private static readonly HybridCacheEntryOptions EntryOptions = new()
     {
@@ -28,7 +28,7 @@ public sealed class AuctionFactsCache(HybridCache cache, IServiceScopeFactory sc
 
     /// <summary>The facts, or null when no such auction exists.</summary>
     public ValueTask<AuctionFacts?> GetAsync(Guid auctionId, CancellationToken cancellationToken) =>
-        cache.GetOrLoadAsync($"auction:{auctionId}", scopes, auctionId, ReadAsync, EntryOptions, cancellationToken);
+        cache.GetOrLoadAsync(metrics, CacheMetrics.Auctions, $"auction:{auctionId}", scopes, auctionId, ReadAsync, EntryOptions, cancellationToken);
 
     /// <summary>Those of <paramref name="auctionIds"/> that name no auction, in one read.</summary>
     public async Task<List<Guid>> UnknownAsync(IReadOnlyCollection<Guid> auctionIds, CancellationToken cancellationToken)

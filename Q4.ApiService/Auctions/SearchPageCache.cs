@@ -2,6 +2,7 @@ using System.ComponentModel;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Q4.ApiService.Infrastructure;
 
 namespace Q4.ApiService.Auctions;
 
@@ -14,7 +15,8 @@ public sealed record FoundRows(IReadOnlyList<SearchRow> Rows);
 /// a crowd refreshing the same list costs one query a second per replica instead of one per request, and only
 /// one of them waits for it (HybridCache runs a missing entry's query once for all its callers).
 /// </summary>
-public sealed class SearchPageCache(HybridCache cache, NpgsqlDataSource database, TimeProvider clock, IOptions<SearchOptions> options)
+public sealed class SearchPageCache(
+    HybridCache cache, CacheMetrics metrics, NpgsqlDataSource database, TimeProvider clock, IOptions<SearchOptions> options)
 {
     private readonly HybridCacheEntryOptions _entryOptions = new()
     {
@@ -28,8 +30,8 @@ public sealed class SearchPageCache(HybridCache cache, NpgsqlDataSource database
         {
             return await FindAsync((query, database, clock), cancellationToken);
         }
-        var page = await cache.GetOrCreateAsync(KeyOf(query), (query, database, clock),
-            static async (state, ct) => new FoundRows(await FindAsync(state, ct)), _entryOptions, cancellationToken: cancellationToken);
+        var page = await metrics.GetOrCreateAsync(cache, CacheMetrics.Search, KeyOf(query), (query, database, clock),
+            static async (state, ct) => new FoundRows(await FindAsync(state, ct)), _entryOptions, cancellationToken);
         return page.Rows;
     }
 

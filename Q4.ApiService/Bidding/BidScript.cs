@@ -10,8 +10,11 @@ namespace Q4.ApiService.Bidding;
 
 public abstract record BidOutcome
 {
-    /// <summary>The bid was accepted now, or earlier under the same idempotency key (then this is that first answer).</summary>
-    public sealed record Accepted(string BidId, long Amount, DateTimeOffset PlacedAt, DateTimeOffset EndsAt) : BidOutcome;
+    /// <summary>
+    /// The bid was accepted now, or earlier under the same idempotency key (then this is that first answer, and
+    /// <paramref name="Replayed"/>).
+    /// </summary>
+    public sealed record Accepted(string BidId, long Amount, DateTimeOffset PlacedAt, DateTimeOffset EndsAt, bool Replayed = false) : BidOutcome;
 
     public sealed record TooLow(long CurrentPrice, long MinimumBid) : BidOutcome;
 
@@ -74,7 +77,8 @@ public sealed class BidScript(IConnectionMultiplexer redis, AuctionFactsCache au
             case "replay":
                 // [bidId, amount, placedAt, endsAt, extended]
                 var answer = JsonSerializer.Deserialize<string[]>((string)reply[1]!)!;
-                return new BidOutcome.Accepted(answer[0], long.Parse(answer[1]), LuaScripts.ParseTime(answer[2]), LuaScripts.ParseTime(answer[3]));
+                return new BidOutcome.Accepted(answer[0], long.Parse(answer[1]), LuaScripts.ParseTime(answer[2]), LuaScripts.ParseTime(answer[3]),
+                    Replayed: (string?)reply[0] == "replay");
             case "too_low":
                 // [price, minimum]
                 return new BidOutcome.TooLow((long)reply[1], (long)reply[2]);

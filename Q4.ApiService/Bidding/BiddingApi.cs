@@ -25,6 +25,7 @@ public static class BiddingApi
     {
         builder.AddValidatedOptions<BiddingOptions>(BiddingOptions.Section);
         builder.Services.AddSingleton<BidScript>();
+        builder.Services.AddSingleton<BiddingMetrics>();
         return builder;
     }
 
@@ -48,25 +49,31 @@ public static class BiddingApi
     /// </summary>
     private static async Task<Results<Created<BidAccepted>, ProblemHttpResult, ValidationProblem>> PlaceBid(
         Guid id, PlaceBidRequest body, [FromHeader(Name = IdempotencyHeader)] string? idempotencyKey,
-        CurrentUser user, AuctionFactsCache auctions, BidScript script, ILogger<BidScript> logger, CancellationToken ct)
+        CurrentUser user, AuctionFactsCache auctions, BidScript script, BiddingMetrics metrics, ILogger<BidScript> logger,
+        CancellationToken ct)
     {
+        var started = BiddingMetrics.Start();
         if (!TryReadAmount(body.Amount, out var amount, out var amountError))
         {
+            metrics.RefusedWith(started, "validation");
             return Problems.Validation("amount", amountError);
         }
         if (idempotencyKey is not null && !IsValidIdempotencyKey(idempotencyKey))
         {
+            metrics.RefusedWith(started, "invalid_idempotency_key");
             return Problems.Problem(StatusCodes.Status400BadRequest, "invalid_idempotency_key", "The Idempotency-Key is not valid.",
                 $"Use 1 to {MaxIdempotencyKeyLength} visible ASCII characters, such as a UUID.");
         }
         if (await auctions.GetAsync(id, ct) is not { } auction)
         {
             BidLog.Refused(logger, amount, id, user.Id, "not_found");
+            metrics.RefusedWith(started, "not_found");
             return Problems.NotFound("The auction");
         }
         if (auction.SellerId == user.Id)
         {
             BidLog.Refused(logger, amount, id, user.Id, "own_auction");
+            metrics.RefusedWith(started, "own_auction");
             return Problems.Problem(StatusCodes.Status403Forbidden, "own_auction", "Sellers cannot bid on their own auction.");
         }
 
@@ -77,11 +84,16 @@ public static class BiddingApi
         activity?.SetTag("q4.bid.outcome", outcome.GetType().Name);
         switch (outcome)
         {
+            case BidOutcome.Accepted accepted:
+                metrics.AcceptedBid(started, accepted.Replayed);
+                break;
             case BidOutcome.TooLow:
                 BidLog.Outbid(logger, amount, id, user.Id);
+                metrics.RefusedWith(started, "bid_too_low");
                 break;
             case BidOutcome.NotOpen:
                 BidLog.Refused(logger, amount, id, user.Id, "auction_not_open");
+                metrics.RefusedWith(started, "auction_not_open");
                 break;
         }
         return outcome switch

@@ -22,8 +22,8 @@ namespace Q4.ApiService.Events;
 /// it) and tells every watcher to read its stream after the last event it sent.
 /// </para>
 /// </summary>
-public sealed class AuctionEventHub(IConnectionMultiplexer redis, IOptions<EventsOptions> options, ILogger<AuctionEventHub> logger)
-    : IHostedService
+public sealed class AuctionEventHub(
+    IConnectionMultiplexer redis, IOptions<EventsOptions> options, EventsMetrics metrics, ILogger<AuctionEventHub> logger) : IHostedService
 {
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(1);
 
@@ -47,6 +47,7 @@ public sealed class AuctionEventHub(IConnectionMultiplexer redis, IOptions<Event
         {
             _watchers.AddOrUpdate(auctionId, static (_, w) => [w], static (_, list, w) => list.Add(w), watcher);
         }
+        metrics.WatcherJoined();
         return watcher;
     }
 
@@ -191,15 +192,18 @@ public sealed class AuctionEventHub(IConnectionMultiplexer redis, IOptions<Event
         }
         if (watcher.Queue.Reader.Completion.IsCompleted || !watcher.Queue.Writer.TryComplete(new SlowClientException()))
         {
-            return Delivery.Gone; // it left, or was dropped already
+            return Delivery.Gone; // it left, or was dropped already: a closed queue takes nothing more, and that is no drop
         }
+        metrics.Dropped();
         logger.LogInformation("Dropped a client of {Count} auction(s), the first {AuctionId}: it fell {Capacity} events behind.",
             watcher.AuctionIds.Count, watcher.AuctionIds[0], options.Value.ClientQueueCapacity);
         return Delivery.Dropped;
     }
 
+    /// <summary>Takes a watcher that left off the lists; called once per watcher.</summary>
     private void Remove(Watcher watcher)
     {
+        metrics.WatcherLeft();
         foreach (var auctionId in watcher.AuctionIds)
         {
             while (_watchers.TryGetValue(auctionId, out var list))
@@ -218,6 +222,8 @@ public sealed class AuctionEventHub(IConnectionMultiplexer redis, IOptions<Event
     /// <summary>One client's view of the live events of the auctions it watches; dispose it when the client leaves.</summary>
     public sealed class Watcher(AuctionEventHub hub, IReadOnlyList<Guid> auctionIds, int capacity) : IDisposable
     {
+        private int _disposed;
+
         public IReadOnlyList<Guid> AuctionIds { get; } = auctionIds;
 
         internal Channel<AuctionEvent> Queue { get; } = Channel.CreateBounded<AuctionEvent>(
@@ -227,6 +233,10 @@ public sealed class AuctionEventHub(IConnectionMultiplexer redis, IOptions<Event
 
         public void Dispose()
         {
+            if (Interlocked.Exchange(ref _disposed, 1) == 1)
+            {
+                return;
+            }
             Queue.Writer.TryComplete();
             hub.Remove(this);
         }

@@ -19,6 +19,7 @@ public static class EventsApi
     public static IHostApplicationBuilder AddAuctionEvents(this IHostApplicationBuilder builder)
     {
         builder.AddValidatedOptions<EventsOptions>(EventsOptions.Section);
+        builder.Services.AddSingleton<EventsMetrics>();
         builder.Services.AddSingleton<AuctionEventHub>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<AuctionEventHub>());
         return builder;
@@ -156,6 +157,7 @@ public static class EventsApi
         {
             var services = context.RequestServices;
             var hub = services.GetRequiredService<AuctionEventHub>();
+            var metrics = services.GetRequiredService<EventsMetrics>();
             var redis = services.GetRequiredService<IConnectionMultiplexer>().GetDatabase();
             var heartbeatInterval = services.GetRequiredService<IOptions<EventsOptions>>().Value.HeartbeatInterval;
             var ct = context.RequestAborted;
@@ -171,7 +173,7 @@ public static class EventsApi
             var positions = after is not null
                 ? after.Select(id => new Position(id, null)).ToArray()
                 : await Task.WhenAll(auctionIds.Select(auctionId => NewestAsync(redis, auctionId)));
-            var client = new Client(auctionIds, positions, redis, response.Body, ct);
+            var client = new Client(auctionIds, positions, redis, response.Body, metrics, ct);
             using var watcher = hub.Watch(auctionIds);
             try
             {
@@ -208,7 +210,8 @@ public static class EventsApi
             AuctionEvent.From(auctionId, entry.Id!, entry.Values.ToDictionary(v => (string)v.Name!, v => (string)v.Value!));
 
         /// <summary>One connected client: where it stands in each of its auctions, and the response it reads.</summary>
-        private sealed class Client(IReadOnlyList<Guid> auctionIds, Position[] positions, IDatabase redis, Stream body, CancellationToken ct)
+        private sealed class Client(
+            IReadOnlyList<Guid> auctionIds, Position[] positions, IDatabase redis, Stream body, EventsMetrics metrics, CancellationToken ct)
         {
             private readonly Dictionary<Guid, int> _index = auctionIds.Select((id, i) => (id, i)).ToDictionary(p => p.id, p => p.i);
 
@@ -235,6 +238,7 @@ public static class EventsApi
                     await body.WriteAsync(Encoding.UTF8.GetBytes($"id: {Id}\n"), ct);
                     await body.WriteAsync(auctionEvent.Body, ct);
                 }
+                metrics.Sent();
             }
 
             /// <summary>

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Npgsql;
+using Q4.ApiService.Infrastructure;
 using StackExchange.Redis;
 
 namespace Q4.ApiService.Identity;
@@ -18,7 +19,7 @@ namespace Q4.ApiService.Identity;
 /// under the old key, which no request asks for any more. Versions are kept per stripe of keys, not per user, so
 /// their memory is fixed; a bump makes the other users of its stripe be read again once, which costs little.
 /// </remarks>
-public sealed class UserDirectory(HybridCache cache, NpgsqlDataSource database, IConnectionMultiplexer redis)
+public sealed class UserDirectory(HybridCache cache, CacheMetrics metrics, NpgsqlDataSource database, IConnectionMultiplexer redis)
 {
     public static readonly RedisChannel ChangesChannel = RedisChannel.Literal("q4:users:changed");
 
@@ -43,8 +44,8 @@ public sealed class UserDirectory(HybridCache cache, NpgsqlDataSource database, 
         }
         var seen = new SeenUser(issuer, subject, Users.DisplayName.FromToken(principal), principal.FindFirst("email")?.Value, database);
         var user = UserKey(issuer, subject);
-        return await cache.GetOrCreateAsync(VersionedKey(user, Volatile.Read(ref _versions[StripeOf(user)])), seen,
-            static (seen, ct) => seen.UpsertAsync(ct), EntryOptions, cancellationToken: cancellationToken);
+        return await metrics.GetOrCreateAsync(cache, CacheMetrics.Users, VersionedKey(user, Volatile.Read(ref _versions[StripeOf(user)])), seen,
+            static (seen, ct) => seen.UpsertAsync(ct), EntryOptions, cancellationToken);
     }
 
     /// <summary>

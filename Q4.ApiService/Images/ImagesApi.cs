@@ -30,6 +30,7 @@ public static class ImagesApi
         builder.Services.AddSingleton<ImageStore>();
         builder.Services.AddSingleton<ImageCatalog>();
         builder.Services.AddSingleton<UploadLimit>();
+        builder.Services.AddSingleton<ImagesMetrics>();
         return builder;
     }
 
@@ -59,7 +60,7 @@ public static class ImagesApi
     /// </summary>
     private static async Task<Results<Created<UploadedImage>, ProblemHttpResult, ValidationProblem>> Upload(
         CurrentUser user, HttpContext context, UploadLimit limit, ImageStore store, Q4DbContext db, TimeProvider clock,
-        IOptions<ImagesOptions> options, ILogger<ImageStore> logger, CancellationToken ct)
+        IOptions<ImagesOptions> options, ImagesMetrics metrics, ILogger<ImageStore> logger, CancellationToken ct)
     {
         var settings = options.Value;
         if (MultipartFile.BoundaryOf(context.Request) is not { } boundary)
@@ -79,6 +80,7 @@ public static class ImagesApi
         var (slot, retryAfter) = await limit.TryReserveAsync(user.Id);
         if (slot is null)
         {
+            metrics.RateLimited();
             var seconds = (long)Math.Max(1, Math.Ceiling(retryAfter.TotalSeconds));
             context.Response.Headers.RetryAfter = seconds.ToString();
             return Problems.Problem(StatusCodes.Status429TooManyRequests, "rate_limited", "Too many uploads.",
@@ -134,6 +136,7 @@ public static class ImagesApi
                 throw;
             }
             stored = true;
+            metrics.Uploaded();
             return TypedResults.Created(ImageUrls.For(id), new UploadedImage(id, ImageUrls.For(id)));
         }
         finally

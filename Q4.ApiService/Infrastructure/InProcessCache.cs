@@ -22,6 +22,7 @@ public static class InProcessCache
         // Registered first: AddHybridCache only adds its own unbounded memory cache when there is none.
         builder.Services.AddSingleton<IMemoryCache, SizedMemoryCache>();
         builder.Services.AddHybridCache();
+        builder.Services.AddSingleton<CacheMetrics>();
         return builder;
     }
 

@@ -24,8 +24,8 @@ namespace Q4.Frontend.Live;
 /// </para>
 /// </summary>
 internal sealed class AuctionRelay(
-    ApiForwarder api, IOptions<LiveOptions> options, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<AuctionRelay> logger)
-    : BackgroundService
+    ApiForwarder api, IOptions<LiveOptions> options, TimeProvider time, IHostApplicationLifetime lifetime, LiveMetrics metrics,
+    ILogger<AuctionRelay> logger) : BackgroundService
 {
     private static readonly ReadOnlyMemory<byte> Heartbeat = ": heartbeat\n\n"u8.ToArray();
 
@@ -60,6 +60,7 @@ internal sealed class AuctionRelay(
             foreach (var frame in watcher.Replay)
             {
                 await body.WriteAsync(frame, ct);
+                metrics.Sent();
             }
             await body.FlushAsync(ct);
             var frames = watcher.Frames;
@@ -68,6 +69,10 @@ internal sealed class AuctionRelay(
                 while (frames.TryRead(out var frame))
                 {
                     await body.WriteAsync(frame, ct);
+                    if (!frame.Equals(Heartbeat))
+                    {
+                        metrics.Sent();
+                    }
                 }
                 await body.FlushAsync(ct);
             }
@@ -113,7 +118,7 @@ internal sealed class AuctionRelay(
 
     private RelayedAuction Start(Guid auctionId)
     {
-        var fresh = new RelayedAuction(auctionId, options.Value, time);
+        var fresh = new RelayedAuction(auctionId, options.Value, time, metrics);
         var auction = _auctions.GetOrAdd(auctionId, fresh);
         if (ReferenceEquals(auction, fresh))
         {

@@ -21,6 +21,7 @@ public static class LiveApi
         builder.Services.AddHttpForwarder();
         builder.Services.AddSingleton<ApiForwarder>();
         builder.AddValidatedOptions<LiveOptions>(LiveOptions.Section);
+        builder.Services.AddSingleton<LiveMetrics>();
         builder.Services.AddSingleton<AuctionRelay>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<AuctionRelay>());
         return builder;

@@ -10,7 +10,7 @@ namespace Q4.Frontend.Live;
 /// watcher under one lock, the same lock a new watcher takes to read what it missed and join, so a watcher gets
 /// every event after its last exactly once, whichever side of a new event it joins on.
 /// </summary>
-internal sealed class RelayedAuction(Guid auctionId, LiveOptions options, TimeProvider time)
+internal sealed class RelayedAuction(Guid auctionId, LiveOptions options, TimeProvider time, LiveMetrics metrics)
 {
     private readonly Lock _gate = new();
     private readonly Queue<(string Id, ReadOnlyMemory<byte> Frame)> _kept = new();
@@ -69,12 +69,15 @@ internal sealed class RelayedAuction(Guid auctionId, LiveOptions options, TimePr
             watcher = new RelayWatcher(this, lastEventId ?? _newest!, replay, Channel.CreateBounded<ReadOnlyMemory<byte>>(
                 new BoundedChannelOptions(capacity) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait }));
             _watchers.Add(watcher);
+            metrics.WatcherJoined();
             return true;
         }
     }
 
+    /// <summary>The browser left (its request ended); called once per watcher.</summary>
     public void Unsubscribe(RelayWatcher watcher)
     {
+        metrics.WatcherLeft();
         lock (_gate)
         {
             if (_watchers.Remove(watcher) && _watchers.Count == 0)
@@ -159,6 +162,7 @@ internal sealed class RelayedAuction(Guid auctionId, LiveOptions options, TimePr
             if (!_watchers[i].Writer.TryWrite(frame))
             {
                 // It cannot keep up: its stream ends, it reconnects with its last event and replays.
+                metrics.Dropped();
                 _watchers[i].Writer.TryComplete();
                 _watchers.RemoveAt(i);
                 if (_watchers.Count == 0)
@@ -302,5 +306,13 @@ internal sealed class RelayWatcher(RelayedAuction auction, string opening, IRead
 
     public ChannelWriter<ReadOnlyMemory<byte>> Writer => frames.Writer;
 
-    public void Dispose() => auction.Unsubscribe(this);
+    private int _disposed;
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            auction.Unsubscribe(this);
+        }
+    }
 }
