@@ -2,7 +2,7 @@
 # What telemetry costs the bid path, and how much the dashboard takes in. One run, two parts:
 #  1. Bids over HTTP with the services exporting to the dashboard (as `dotnet run` has them) and with exporting off
 #     (--AppHost:ExportTelemetry false): graphs started in turn, off and on, ROUNDS times, the same load on each, the
-#     sync service persisting as usual. Compared as a ratio of the means, so the machine's drift hits both alike.
+#     sync service persisting as usual, in the order off, on, on, off, …; compared as a ratio of the means.
 #  2. The dashboard's OTLP receiver alone (bench/OtlpLoad, on the last graph): spans/s accepted over HTTP/protobuf
 #     and over gRPC, the time an export waits for its answer, and the AppHost's CPU per 100 000 spans.
 #   bench/telemetry.sh
@@ -38,14 +38,19 @@ bid_round() { # <label> <AppHost arguments...>
   echo "$label $(sum "$label" accepted_per_s) $(worst "$label" p50_ms) $(worst "$label" p99_ms)" >>"$work/rounds.txt"
 }
 
+# Off, on, on, off, off, on, ...: a drift over the run (the machine warming up, another job) favours neither.
+order=()
 for round in $(seq 1 "$ROUNDS"); do
-  bid_round "off-$round" --AppHost:ExportTelemetry false
-  stop_graph
-  bid_round "on-$round"
-  [ "$round" = "$ROUNDS" ] || stop_graph
+  if [ $((round % 2)) = 1 ]; then order+=("off-$round" "on-$round"); else order+=("on-$round" "off-$round"); fi
 done
+last=${order[-1]}
+for label in "${order[@]}"; do
+  if [ "${label%%-*}" = off ]; then bid_round "$label" --AppHost:ExportTelemetry false; else bid_round "$label"; fi
+  [ "$label" = "$last" ] || stop_graph
+done
+# The receiver's part needs a dashboard that gets exports; the last graph may have had them off: start one that does.
+if [ "${last%%-*}" = off ]; then stop_graph; start_graph; fi
 
-# The last graph (exporting on) stays up for the receiver's part.
 otlp=$(jq -r '.apphost.connectionString' "$endpoints")   # Endpoint=<http>;GrpcEndpoint=<grpc>;ApiKey=<key>
 otlp_http=$(sed -n 's/.*Endpoint=\([^;]*\);Grpc.*/\1/p' <<<"$otlp")
 otlp_grpc=$(sed -n 's/.*GrpcEndpoint=\([^;]*\);.*/\1/p' <<<"$otlp")

@@ -81,19 +81,23 @@ public static class BiddingApi
         activity?.SetTag("q4.auction.id", id);
         // Not cancellable: once the script runs the bid may be accepted, and the client leaving must not hide that.
         var outcome = await script.PlaceAsync(auction, user.Id, user.Name, amount, idempotencyKey);
-        activity?.SetTag("q4.bid.outcome", outcome.GetType().Name);
+        activity?.SetTag("q4.bid.amount", amount);
         switch (outcome)
         {
             case BidOutcome.Accepted accepted:
                 metrics.AcceptedBid(started, accepted.Replayed);
+                activity?.SetTag("q4.bid.outcome", "accepted");
+                activity?.SetTag("q4.bid.replayed", accepted.Replayed);
                 break;
             case BidOutcome.TooLow:
                 BidLog.Outbid(logger, amount, id, user.Id);
                 metrics.RefusedWith(started, "bid_too_low");
+                activity?.SetTag("q4.bid.outcome", "bid_too_low");
                 break;
             case BidOutcome.NotOpen:
                 BidLog.Refused(logger, amount, id, user.Id, "auction_not_open");
                 metrics.RefusedWith(started, "auction_not_open");
+                activity?.SetTag("q4.bid.outcome", "auction_not_open");
                 break;
         }
         return outcome switch

@@ -57,6 +57,8 @@ public sealed class TelemetryTests(GraphFixture graph)
         // Inside it: bid.place, and in that the call of bid.lua (a client span), whose id went into the stream entry.
         var place = Assert.Single(spans, s => s.Name == "bid.place");
         Assert.Equal(server.SpanId, place.ParentSpanId);
+        Assert.Equal(("100", "accepted", "false"), (place.Attributes["q4.bid.amount"], place.Attributes["q4.bid.outcome"], place.Attributes["q4.bid.replayed"]));
+        Assert.Equal(auction.Id.ToString(), place.Attributes["q4.auction.id"]);
         var script = Assert.Single(spans, s => s.Name == "EVALSHA bid.lua");
         Assert.Equal((place.SpanId, 3), (script.ParentSpanId, script.Kind));
 
