@@ -60,8 +60,9 @@ public sealed class AppHostOptions
     public string? OtlpEndpoint { get; set; }
 
     /// <summary>
-    /// Extra environment variables by resource name (<c>AppHost:Environment:identity:DevIdentity__AccessTokenLifetime</c>),
-    /// set last: a test changes one resource's settings this way, as Aspire's testing builder lets it.
+    /// Extra environment variables by resource name (<c>AppHost:Environment:identity:DevIdentity__AccessTokenLifetime</c>)
+    /// or replica name (<c>AppHost:Environment:apiservice-1:...</c>, after the resource's), set last: a test or a benchmark
+    /// changes one resource's settings this way, as Aspire's testing builder lets it.
     /// </summary>
     public Dictionary<string, Dictionary<string, string>> Environment { get; set; } = [];
 

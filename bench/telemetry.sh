@@ -2,7 +2,8 @@
 # What telemetry costs the bid path, and how much the dashboard takes in. One run, two parts:
 #  1. Bids over HTTP with the services exporting to the dashboard (as `dotnet run` has them) and with exporting off
 #     (--AppHost:ExportTelemetry false): graphs started in turn, off and on, ROUNDS times, the same load on each, the
-#     sync service persisting as usual, in the order off, on, on, off, …; compared as a ratio of the means.
+#     sync service persisting as usual, in the order off, on, on, off, …; compared as a ratio of the means. Then side
+#     by side in one graph: one API replica exporting, the other not, under the same load at once.
 #  2. The dashboard's OTLP receiver alone (bench/OtlpLoad, on the last graph): spans/s accepted over HTTP/protobuf
 #     and over gRPC, the time an export waits for its answer, and the AppHost's CPU per 100 000 spans.
 #   bench/telemetry.sh
@@ -48,8 +49,21 @@ for label in "${order[@]}"; do
   if [ "${label%%-*}" = off ]; then bid_round "$label" --AppHost:ExportTelemetry false; else bid_round "$label"; fi
   [ "$label" = "$last" ] || stop_graph
 done
-# The receiver's part needs a dashboard that gets exports; the last graph may have had them off: start one that does.
-if [ "${last%%-*}" = off ]; then stop_graph; start_graph; fi
+stop_graph
+
+# Side by side: one graph, one API replica exporting and the other not, the same load on both at the same moment, so
+# whatever the machine does meanwhile hits both. Twice, each replica once the one without an exporter (an empty
+# OTLP endpoint: ServiceDefaults then adds none), so a difference between the replicas themselves cancels out.
+one() { awk -v f="$2" '/^accepted /{for(i=1;i<=NF;i++) if($i==f) print $(i+1)}' "$work/$1.txt"; }
+for quiet in 1 0; do
+  bid_round "pair-$quiet" "--AppHost:Environment:apiservice-$quiet:OTEL_EXPORTER_OTLP_ENDPOINT="
+  # The quiet replica must really be quiet: the dashboard knows only the other apiservice replica.
+  exporting=$(curl -sf "$(jq -r '.apphost.urls[0]' "$endpoints")/api/telemetry/resources" | jq '[.data[] | select(.name == "apiservice")] | length')
+  [ "$exporting" = 1 ] || { echo "bench: expected one exporting API replica, the dashboard knows $exporting"; exit 1; }
+  loud=$((1 - quiet))
+  echo "pair-$quiet $(one "pair-$quiet-$loud" accepted_per_s) $(one "pair-$quiet-$quiet" accepted_per_s) $(one "pair-$quiet-$loud" p99_ms) $(one "pair-$quiet-$quiet" p99_ms)" >>"$work/pairs.txt"
+  [ "$quiet" = 0 ] || stop_graph
+done
 
 otlp=$(jq -r '.apphost.connectionString' "$endpoints")   # Endpoint=<http>;GrpcEndpoint=<grpc>;ApiKey=<key>
 otlp_http=$(sed -n 's/.*Endpoint=\([^;]*\);Grpc.*/\1/p' <<<"$otlp")
@@ -73,7 +87,12 @@ report="bench/results/telemetry-$(date -u +%Y-%m-%dT%H%M%SZ).txt"
   echo "   round    accepted bids/s   p50 / p99 (slower replica)"
   while read -r label rate p50 p99; do printf '   %-8s %15s   %s / %s ms\n' "$label" "$rate" "$p50" "$p99"; done <"$work/rounds.txt"
   off=$(mean off); on=$(mean on)
-  echo "   mean: exporting off $off/s, on $on/s; on / off = $(awk -v a="$on" -v b="$off" 'BEGIN{printf "%.1f%%", 100*a/b}')   (target: at least 90%)"
+  echo "   mean: exporting off $off/s, on $on/s; on / off = $(awk -v a="$on" -v b="$off" 'BEGIN{printf "%.1f%%", 100*a/b}')"
+  echo "   side by side (one graph, one replica exporting, $((CONNECTIONS / 2)) connections each):"
+  while read -r label on_rate off_rate on_p99 off_p99; do
+    echo "   $label: exporting $on_rate/s (p99 $on_p99 ms), not exporting $off_rate/s (p99 $off_p99 ms); on / off = $(awk -v a="$on_rate" -v b="$off_rate" 'BEGIN{printf "%.1f%%", 100*a/b}')"
+  done <"$work/pairs.txt"
+  echo "   side by side, both pairs: on / off = $(awk '{a+=$2; b+=$3} END{printf "%.1f%%", 100*a/b}' "$work/pairs.txt")   (target: at least 90%)"
   echo "2. OTLP receiver (the dashboard in the AppHost), $SENDERS senders, 512 spans per export, ${INGEST_SECONDS}s each"
   for protocol in http grpc; do
     line=$(cat "$work/ingest-$protocol.json")

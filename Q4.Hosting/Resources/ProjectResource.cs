@@ -141,7 +141,9 @@ public sealed class ProjectResource(string name, IProjectMetadata project) : Res
         {
             environment[key] = endpoint.Url;
         }
-        foreach (var (key, value) in Environment.Concat(context.Options.Environment.GetValueOrDefault(Name) ?? []))
+        // The resource's own, then those a run gives the resource, then those it gives this replica alone.
+        var given = context.Options.Environment;
+        foreach (var (key, value) in Environment.Concat(given.GetValueOrDefault(Name) ?? []).Concat(instance != Name ? given.GetValueOrDefault(instance) ?? [] : []))
         {
             environment[key] = value;
         }
