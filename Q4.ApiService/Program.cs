@@ -40,8 +40,4 @@ app.MapUsersApi();
 app.MapAuctionsApi().MapBiddingApi().MapEventsApi();
 app.MapImagesApi();
 
-if (!OpenApiContract.IsWritingDocument)
-{
-    await app.MigrateDatabaseAsync();
-}
 app.Run();

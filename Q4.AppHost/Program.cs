@@ -12,21 +12,23 @@ var identity = builder.AddProject<Projects.Q4_DevIdentity>("identity")
     .WithDataDirectory("DevIdentity__DataDirectory")
     .WithHttpHealthCheck("/health");
 
+// Applies the database migrations and exits; the services start once it has succeeded.
+var migrations = builder.AddProject<Projects.Q4_MigrationService>("migrations")
+    .WithReference(db).WaitFor(db);
+
 var api = builder.AddProject<Projects.Q4_ApiService>("apiservice")
     .WithReplicas(2)
     .WithReference(redis).WaitFor(redis)
-    .WithReference(db).WaitFor(db)
+    .WithReference(db).WaitForCompletion(migrations)
     .WithReference(storage).WaitFor(storage)
     .WithReference(identity).WaitFor(identity)
     .WithHttpHealthCheck("/health");
 
-// The API applies the database migrations; the sync service starts once the schema is there.
 builder.AddProject<Projects.Q4_SyncService>("syncservice")
     .WithReplicas(2)
     .WithReference(redis).WaitFor(redis)
-    .WithReference(db).WaitFor(db)
+    .WithReference(db).WaitForCompletion(migrations)
     .WithReference(storage).WaitFor(storage)
-    .WaitFor(api)
     .WithHttpHealthCheck("/health");
 
 var frontend = builder.AddProject<Projects.Q4_Frontend>("frontend")

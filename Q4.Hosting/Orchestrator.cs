@@ -76,8 +76,8 @@ internal sealed class Orchestrator(
             resource.State = ResourceState.Starting;
             var clock = Stopwatch.StartNew();
             await resource.StartAsync(context, failed.Token);
-            resource.State = ResourceState.Healthy;
-            context.Log.Info($"{resource.Name} is healthy ({clock.Elapsed.TotalSeconds:0.0} s).");
+            resource.State = resource.RunsToCompletion ? ResourceState.Finished : ResourceState.Healthy;
+            context.Log.Info($"{resource.Name} {(resource.RunsToCompletion ? "finished" : "is healthy")} ({clock.Elapsed.TotalSeconds:0.0} s).");
             resource.Healthy.TrySetResult();
         }
         catch (Exception e)

@@ -1,14 +1,18 @@
 namespace Q4.Hosting;
 
-public enum ResourceState { Waiting, Starting, Healthy, Failed, Exited, Stopping, Stopped }
+/// <summary>Where a resource is; <see cref="Finished"/>: one that runs to completion ended with exit code 0.</summary>
+public enum ResourceState { Waiting, Starting, Healthy, Finished, Failed, Exited, Stopping, Stopped }
 
 /// <summary>Something the AppHost runs: a store, a database inside a store, or a .NET project.</summary>
 public abstract class Resource(string name)
 {
     public string Name { get; } = name;
 
-    /// <summary>Resources that must be healthy before this one starts.</summary>
+    /// <summary>Resources that must be healthy (or, those that run to completion, finished) before this one starts.</summary>
     internal List<Resource> WaitsFor { get; } = [];
+
+    /// <summary>Runs once and ends (a migration): started, it is waited for until it exits, and exit code 0 is success.</summary>
+    internal bool RunsToCompletion { get; set; }
 
     /// <summary>Stores stop after everything that may still be writing to them.</summary>
     internal abstract int StopOrder { get; }
@@ -25,7 +29,7 @@ public abstract class Resource(string name)
     /// <summary>Chooses ports and secrets; runs for every resource before any starts.</summary>
     internal abstract void Allocate(RunContext context);
 
-    /// <summary>Starts the resource and returns once it is healthy.</summary>
+    /// <summary>Starts the resource and returns once it is healthy (or has finished, when it runs to completion).</summary>
     internal abstract Task StartAsync(RunContext context, CancellationToken cancellationToken);
 
     internal virtual async Task StopAsync(CancellationToken cancellationToken) =>

@@ -18,6 +18,18 @@ public static class ResourceBuilderExtensions
         return builder;
     }
 
+    /// <summary>
+    /// Start this resource only once <paramref name="dependency"/>, which runs once and ends (a migration), has ended
+    /// with exit code 0; when it fails, the graph does not start, with its last output in the message.
+    /// </summary>
+    public static ResourceBuilder<T> WaitForCompletion<T>(this ResourceBuilder<T> builder, ResourceBuilder<ProjectResource> dependency)
+        where T : Resource
+    {
+        dependency.Resource.RunsToCompletion = true;
+        builder.Resource.WaitsFor.Add(dependency.Resource);
+        return builder;
+    }
+
     /// <summary>Hands the project the store's connection string as <c>ConnectionStrings__&lt;name&gt;</c>.</summary>
     public static ResourceBuilder<ProjectResource> WithReference<TStore>(this ResourceBuilder<ProjectResource> builder, ResourceBuilder<TStore> store)
         where TStore : Resource, IResourceWithConnectionString

@@ -37,7 +37,7 @@ public static class ResourcesApi
             <!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="5">
             <title>Q4 AppHost</title><style>body{font-family:system-ui,sans-serif;margin:2rem}
             table{border-collapse:collapse}td,th{padding:.3rem .8rem;border-bottom:1px solid #ddd;text-align:left}
-            .Healthy{color:#080}.Failed,.Exited{color:#c00}</style></head><body><h1>Q4 resources</h1>
+            .Healthy,.Finished{color:#080}.Failed,.Exited{color:#c00}</style></head><body><h1>Q4 resources</h1>
             <table><tr><th>Resource</th><th>State</th><th>URLs</th><th>Processes (log)</th></tr>
             """);
         foreach (var resource in resources)

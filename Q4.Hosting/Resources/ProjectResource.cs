@@ -67,7 +67,21 @@ public sealed class ProjectResource(string name, IProjectMetadata project) : Res
             };
             var process = new ChildProcess(instance, spec, context);
             _replicas.Add(process);
-            process.Start();
+            if (!RunsToCompletion)
+            {
+                process.Start();
+            }
+        }
+
+        if (RunsToCompletion)
+        {
+            var codes = await Task.WhenAll(_replicas.Select(p => p.RunToEndAsync(cancellationToken)));
+            if (_replicas.Zip(codes).FirstOrDefault(run => run.Second != 0) is ({ } failed, var code))
+            {
+                throw new AppHostException(
+                    $"{failed.Name} exited with code {code}. Its last output (all of it in {failed.LogPath}):{System.Environment.NewLine}{failed.RecentOutput()}");
+            }
+            return;
         }
 
         if (HealthCheckPath is null)
