@@ -84,8 +84,9 @@ public sealed class LiveRelayTests(BrowserGraph graph)
         // A front-end replica of its own, which gives up on a silent stream after 20 s (the API's heartbeat is 15 s).
         var environment = ServiceProcess.FrontendEnvironment(graph.App);
         environment["Live__UpstreamSilence"] = "00:00:20";
-        await using var frontend = await ServiceProcess.StartAsync(new Projects.Q4_Frontend(), environment, Cancellation,
-            url: $"http://localhost:{ServiceProcess.FreePort()}");
+        environment["Logging__Console__TimestampFormat"] = "HH:mm:ss.fff ";
+        environment["Logging__Console__UseUtcTimestamp"] = "true";
+        await using var frontend = await ServiceProcess.StartAsync(new Projects.Q4_Frontend(), environment, Cancellation);
         using var seller = TestUser.Fresh(graph.App);
         using var bidder = TestUser.Fresh(graph.App);
         var auction = await seller.CreateAuctionAsync();
@@ -100,6 +101,7 @@ public sealed class LiveRelayTests(BrowserGraph graph)
         {
             var pid = graph.ApiPid(replica);
             Assert.True(Signals.Send(pid, SyncChaosGraph.SIGSTOP), $"API replica {replica} (pid {pid}) is gone");
+            var stopped = DateTime.UtcNow;
             try
             {
                 var amount = placed[^1] + 10;
@@ -107,7 +109,15 @@ public sealed class LiveRelayTests(BrowserGraph graph)
                 placed.Add(amount);
                 // At worst: 20 s of silence, up to 20 s more on an attempt at the stalled replica, then the replay; on a loaded
                 // machine it has taken longer than 60 s once.
-                received.AddRange(await feed.TakeAsync(1, TimeSpan.FromSeconds(120)));
+                try
+                {
+                    received.AddRange(await feed.TakeAsync(1, TimeSpan.FromSeconds(120)));
+                }
+                catch (Exception e)
+                {
+                    Assert.Fail($"{e.GetType().Name}: {e.Message} at {DateTime.UtcNow:HH:mm:ss.fff} while API replica {replica} (pid {pid}) was " +
+                        $"stopped (since {stopped:HH:mm:ss.fff}); the relay (pid {frontend.Pid}, {frontend.Status}, {frontend.Url}) said:\n{frontend.Output}");
+                }
             }
             finally
             {

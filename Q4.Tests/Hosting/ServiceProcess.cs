@@ -14,6 +14,9 @@ public sealed class ServiceProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
+    /// <summary>Completes with the address Kestrel says it listens on (its "Now listening on" line).</summary>
+    private readonly TaskCompletionSource<string> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     private ServiceProcess(Process process, string url)
     {
         _process = process;
@@ -24,9 +27,13 @@ public sealed class ServiceProcess : IAsyncDisposable
         process.BeginErrorReadLine();
     }
 
-    public string Url { get; }
+    /// <summary>Where it listens; for one started on port 0, known once <see cref="StartAsync"/> returned.</summary>
+    public string Url { get; private set; }
 
     public int Pid => _process.Id;
+
+    /// <summary>Whether it is still running, or how it ended: for messages about a test that lost it.</summary>
+    public string Status => _process.HasExited ? $"exited with code {_process.ExitCode}" : "running";
 
     public string Output
     {
@@ -64,14 +71,22 @@ public sealed class ServiceProcess : IAsyncDisposable
         return environment;
     }
 
-    /// <summary>Starts the project and returns once its <c>/health</c> answers 200.</summary>
+    /// <summary>
+    /// Starts the project and returns once its <c>/health</c> answers 200: at <paramref name="url"/>, or on a port the
+    /// system gives the service itself (port 0), so that no other process can take it between choosing it and listening
+    /// on it and answer in the service's place.
+    /// </summary>
     public static async Task<ServiceProcess> StartAsync(
         Q4.Hosting.IProjectMetadata project, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken,
         string? url = null)
     {
-        var service = Launch(project, environment, url: url);
+        var service = Launch(project, environment, url: url ?? "http://127.0.0.1:0");
         try
         {
+            if (new Uri(service.Url).Port == 0)
+            {
+                service.Url = await service.ListeningAsync(TimeSpan.FromMinutes(1), cancellationToken);
+            }
             await service.WaitUntilAnswersAsync("/health", TimeSpan.FromMinutes(1), cancellationToken);
             return service;
         }
@@ -123,6 +138,24 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public HttpClient CreateHttpClient() => new() { BaseAddress = new Uri(Url), Timeout = TimeSpan.FromSeconds(30) };
 
+    private async Task<string> ListeningAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!_listening.Task.IsCompleted)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"The service exited with code {_process.ExitCode} before it listened:\n{Output}");
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"The service did not say where it listens within {timeout}:\n{Output}");
+            }
+            await Task.WhenAny(_listening.Task, Task.Delay(200, cancellationToken));
+        }
+        return (await _listening.Task).TrimEnd('/');
+    }
+
     /// <summary>Polls <paramref name="path"/> until it answers 200; fails at once, with the output, if the process exits.</summary>
     public async Task WaitUntilAnswersAsync(string path, TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -169,6 +202,11 @@ public sealed class ServiceProcess : IAsyncDisposable
             lock (_output)
             {
                 _output.AppendLine(line);
+            }
+            const string listening = "Now listening on: ";
+            if (line.IndexOf(listening, StringComparison.Ordinal) is var at and >= 0)
+            {
+                _listening.TrySetResult(line[(at + listening.Length)..].Trim());
             }
         }
     }
