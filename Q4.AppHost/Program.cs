@@ -33,6 +33,7 @@ builder.AddProject<Projects.Q4_SyncService>("syncservice")
 
 var frontend = builder.AddProject<Projects.Q4_Frontend>("frontend")
     .WithHttpEndpoint(port: 5180)
+    .WithExternalHttpEndpoints()
     .WithReference(redis).WaitFor(redis)
     .WithReference(api).WaitFor(api)
     .WithReference(identity).WaitFor(identity)
@@ -40,5 +41,16 @@ var frontend = builder.AddProject<Projects.Q4_Frontend>("frontend")
 
 // The realm registers the front end's sign-in addresses at port 5180; the provider learns where it really listens.
 identity.WithEnvironment("DevIdentity__ClientOrigins__q4-frontend", frontend.GetEndpoint());
+
+if (builder.ExecutionContext.IsPublishMode)
+{
+    // A deployment runs Keycloak where this machine runs the development provider, importing the production realm
+    // (no test users), whose placeholders take the front end's public address and the secret the two share.
+    var clientSecret = builder.AddParameter("frontend-client-secret", secret: true);
+    identity.PublishAsKeycloak("keycloak", realmImport: "deploy/keycloak")
+        .WithEnvironment("Q4_FRONTEND_URL", frontend.GetEndpoint())
+        .WithEnvironment("Q4_FRONTEND_CLIENT_SECRET", clientSecret);
+    frontend.WithEnvironment("SignIn__ClientSecret", clientSecret);
+}
 
 await builder.Build().RunAsync();

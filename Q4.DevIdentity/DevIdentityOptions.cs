@@ -12,7 +12,7 @@ public sealed class DevIdentityOptions
     /// root; the AppHost runs this project from its project folder, so the default reaches the repository's file.
     /// </summary>
     [Required]
-    public string RealmFile { get; set; } = "../deploy/keycloak/q4-realm.json";
+    public string RealmFile { get; set; } = "../deploy/keycloak/development/q4-realm.json";
 
     /// <summary>
     /// Where keys, the client/token database and data-protection keys live between runs. The AppHost passes

@@ -12,7 +12,22 @@ public sealed class AppHostOptions
         ["--parent-pid"] = $"{Section}:{nameof(ParentProcessId)}",
         ["--quiet"] = $"{Section}:{nameof(Quiet)}",
         ["--otlp-endpoint"] = $"{Section}:{nameof(OtlpEndpoint)}",
+        ["--publisher"] = $"{Section}:{nameof(Publisher)}",
+        ["--output-path"] = $"{Section}:{nameof(OutputPath)}",
+        ["--container-registry"] = $"{Section}:{nameof(ContainerRegistry)}",
     };
+
+    /// <summary>
+    /// Write a description of the graph for a deployment tool and exit, starting nothing: <c>manifest</c> (Aspire's
+    /// manifest, which azd reads) or <c>kubernetes</c> (a Kustomize base and overlays).
+    /// </summary>
+    public string? Publisher { get; set; }
+
+    /// <summary>Where the publisher writes: the manifest's file, or the Kubernetes folder.</summary>
+    public string? OutputPath { get; set; }
+
+    /// <summary>The registry the projects' images are pushed to, in the Kubernetes manifests' image names.</summary>
+    public string? ContainerRegistry { get; set; }
 
     /// <summary>Data, logs, secrets and pids of this run. Default: <c>&lt;repository&gt;/.q4</c>.</summary>
     public string? StateDirectory { get; set; }

@@ -24,6 +24,20 @@ public sealed class DistributedApplication
         _resources = resources;
     }
 
+    private void Publish(AppHostOptions options)
+    {
+        var log = new ConsoleLog(echoResources: false);
+        try
+        {
+            Publishing.Publisher.Run(options, _resources, log);
+        }
+        catch (AppHostException e)
+        {
+            log.Error(e.Message);
+            Environment.ExitCode = 1;
+        }
+    }
+
     public static DistributedApplicationBuilder CreateBuilder(string[] args) => new(args);
 
     public void Run() => RunAsync().GetAwaiter().GetResult();
@@ -31,8 +45,14 @@ public sealed class DistributedApplication
     /// <summary>Starts every resource in dependency order and runs until Ctrl+C, SIGTERM or a failed start.</summary>
     public async Task RunAsync()
     {
-        OwnerOnly.ApplyToProcess();
         var options = _host.Configuration.GetSection(AppHostOptions.Section).Get<AppHostOptions>() ?? new();
+        if (options.Publisher is not null)
+        {
+            // A description for a deployment tool: nothing starts, and nothing of this machine's state is touched.
+            Publish(options);
+            return;
+        }
+        OwnerOnly.ApplyToProcess();
         var root = DistributedApplicationBuilder.RepositoryRoot;
         var state = new StateDirectory(
             options.StateDirectory ?? Path.Combine(root, ".q4"),

@@ -13,7 +13,11 @@ public sealed class DistributedApplicationBuilder
     {
         Host = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args });
         Host.Configuration.AddCommandLine(args, AppHostOptions.Switches);
+        ExecutionContext = new DistributedApplicationExecutionContext(Host.Configuration[$"{AppHostOptions.Section}:{nameof(AppHostOptions.Publisher)}"]);
     }
+
+    /// <summary>Whether this AppHost runs the graph or publishes it.</summary>
+    public DistributedApplicationExecutionContext ExecutionContext { get; }
 
     internal WebApplicationBuilder Host { get; }
 
@@ -29,6 +33,10 @@ public sealed class DistributedApplicationBuilder
     public ResourceBuilder<PostgresServerResource> AddPostgres(string name) => Add(new PostgresServerResource(name));
 
     public ResourceBuilder<S3StorageResource> AddS3Storage(string name) => Add(new S3StorageResource(name));
+
+    /// <summary>A value the deployment supplies (see <see cref="ParameterResource"/>); here from <c>Parameters:&lt;name&gt;</c>.</summary>
+    public ResourceBuilder<ParameterResource> AddParameter(string name, bool secret = false) =>
+        Add(new ParameterResource(name, secret, Configuration[$"Parameters:{name}"]));
 
     public ResourceBuilder<ProjectResource> AddProject<TProject>(string name) where TProject : IProjectMetadata, new() =>
         Add(new ProjectResource(name, new TProject()));

@@ -1,3 +1,5 @@
+using Q4.Hosting.Publishing;
+
 namespace Q4.Hosting;
 
 /// <summary>Where a resource is; <see cref="Finished"/>: one that runs to completion ended with exit code 0.</summary>
@@ -36,6 +38,12 @@ public abstract class Resource(string name)
         await Task.WhenAll(Processes.Select(p => p.StopAsync(cancellationToken)));
 
     internal abstract IReadOnlyList<string> Urls { get; }
+
+    /// <summary>The name a published graph knows it by (another resource may stand in for it there).</summary>
+    internal virtual string PublishedName => Name;
+
+    /// <summary>What a deployment runs in its place: a container, a project to build, the parameters they need.</summary>
+    internal abstract IEnumerable<PublishedResource> Publish();
 }
 
 /// <summary>A resource a project reaches through <c>ConnectionStrings__&lt;name&gt;</c>.</summary>

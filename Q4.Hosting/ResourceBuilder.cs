@@ -1,3 +1,5 @@
+using Q4.Hosting.Publishing;
+
 namespace Q4.Hosting;
 
 /// <summary>Declares a resource fluently, as Aspire's IResourceBuilder does.</summary>
@@ -93,6 +95,20 @@ public static class ResourceBuilderExtensions
         return builder;
     }
 
+    /// <summary>Hands the project a parameter's value (published: the deployment's; here: <see cref="ParameterResource"/>'s).</summary>
+    public static ResourceBuilder<ProjectResource> WithEnvironment(this ResourceBuilder<ProjectResource> builder, string name, ResourceBuilder<ParameterResource> parameter)
+    {
+        builder.Resource.ParameterVariables[name] = parameter.Resource;
+        return builder;
+    }
+
+    /// <summary>A published graph makes the project's HTTP binding reachable from outside (an ingress).</summary>
+    public static ResourceBuilder<ProjectResource> WithExternalHttpEndpoints(this ResourceBuilder<ProjectResource> builder)
+    {
+        builder.Resource.ExternalHttpEndpoints = true;
+        return builder;
+    }
+
     /// <summary>The project's HTTP address (its first replica's), for <see cref="WithEnvironment(ResourceBuilder{ProjectResource}, string, EndpointReference)"/>.</summary>
     public static EndpointReference GetEndpoint(this ResourceBuilder<ProjectResource> builder) => new(builder.Resource);
 }
@@ -103,4 +119,7 @@ public sealed class EndpointReference(ProjectResource project)
     public string Url => project.Urls.Count > 0
         ? project.Urls[0]
         : throw new InvalidOperationException($"{project.Name} has no address yet: ports are allocated before any process starts.");
+
+    /// <summary>The address in a published graph, where the platform fills it in.</summary>
+    internal string Expression => Expressions.Binding(project.PublishedName, "http", "url");
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using Npgsql;
+using Q4.Hosting.Publishing;
 
 namespace Q4.Hosting;
 
@@ -28,6 +29,26 @@ public sealed class PostgresServerResource(string name) : StoreResource(name), I
     {
         base.Allocate(context);
         _password = context.State.Secret($"{Name}-password");
+    }
+
+    internal override IEnumerable<PublishedResource> Publish()
+    {
+        var password = $"{Name}-password";
+        yield return new PublishedParameter(password, Secret: true);
+        yield return new PublishedContainer(Name, "docker.io/library/postgres:17.6")
+        {
+            ConnectionString = $"Host={Expressions.Binding(Name, "tcp", "host")};Port={Expressions.Binding(Name, "tcp", "port")};Username=postgres;Password={Expressions.Value(password)}",
+            Args = ["-c", "max_connections=300"],
+            Environment = new Dictionary<string, string>
+            {
+                ["POSTGRES_HOST_AUTH_METHOD"] = "scram-sha-256",
+                ["POSTGRES_INITDB_ARGS"] = "--auth-host=scram-sha-256 --auth-local=scram-sha-256",
+                ["POSTGRES_USER"] = "postgres",
+                ["POSTGRES_PASSWORD"] = Expressions.Value(password),
+            },
+            Bindings = [new PublishedBinding("tcp", "tcp", "tcp", TargetPort: 5432)],
+            Volumes = [new PublishedVolume($"q4-{Name}-data", "/var/lib/postgresql/data")],
+        };
     }
 
     internal override async Task StartAsync(RunContext context, CancellationToken cancellationToken)
@@ -167,6 +188,10 @@ public sealed class PostgresDatabaseResource(string name, PostgresServerResource
     internal override void Allocate(RunContext context)
     {
     }
+
+    /// <summary>The server's connection string and the database's name; the migrations create what is inside.</summary>
+    internal override IEnumerable<PublishedResource> Publish() =>
+        [new PublishedValue(Name, $"{Expressions.ConnectionString(Server.Name)};Database={Name}")];
 
     internal override async Task StartAsync(RunContext context, CancellationToken cancellationToken)
     {

@@ -1,4 +1,5 @@
 using Q4.Dashboard.Otlp;
+using Q4.Hosting.Publishing;
 
 namespace Q4.Hosting;
 
@@ -27,8 +28,19 @@ public sealed class ProjectResource(string name, IProjectMetadata project) : Res
     /// <summary>Variables whose value is another project's address.</summary>
     internal Dictionary<string, EndpointReference> EndpointVariables { get; } = [];
 
+    /// <summary>Variables whose value is a parameter's.</summary>
+    internal Dictionary<string, ParameterResource> ParameterVariables { get; } = [];
+
     /// <summary>Environment variables that receive the project's own folder under <c>.q4/data/</c>.</summary>
     internal List<string> DataDirectoryVariables { get; } = [];
+
+    /// <summary>Reachable from outside a deployment (<c>WithExternalHttpEndpoints</c>); here every port is loopback anyway.</summary>
+    internal bool ExternalHttpEndpoints { get; set; }
+
+    /// <summary>What a published graph runs instead of this project (<c>PublishAsKeycloak</c>), or null.</summary>
+    internal Resource? PublishedAs { get; set; }
+
+    internal override string PublishedName => PublishedAs?.Name ?? Name;
 
     internal override int StopOrder => StopOrders.Service;
 
@@ -98,6 +110,66 @@ public sealed class ProjectResource(string name, IProjectMetadata project) : Res
             }, cancellationToken)));
     }
 
+    /// <summary>
+    /// The project to build, with the environment contract of a local run, its values as expressions: connection
+    /// strings, other projects' addresses (<c>services__*</c>), its own settings. Telemetry's variables are the platform's.
+    /// </summary>
+    internal override IEnumerable<PublishedResource> Publish()
+    {
+        if (PublishedAs is not null)
+        {
+            return PublishedAs.Publish();
+        }
+        if (DataDirectoryVariables.Count > 0)
+        {
+            throw new AppHostException($"{Name} keeps a data directory ({string.Join(", ", DataDirectoryVariables)}), which a published graph has no place for.");
+        }
+
+        var environment = new Dictionary<string, string> { ["OTEL_DOTNET_EXPERIMENTAL_OTLP_RETRY"] = "in_memory" };
+        if (!RunsToCompletion)
+        {
+            // It serves HTTP on the port the platform gives it, behind a proxy that ends TLS.
+            environment["ASPNETCORE_FORWARDEDHEADERS_ENABLED"] = "true";
+            environment["HTTP_PORTS"] = Expressions.Binding(Name, "http", "targetPort");
+        }
+        foreach (var reference in References)
+        {
+            switch (reference)
+            {
+                case IResourceWithConnectionString store:
+                    environment[$"ConnectionStrings__{store.Name}"] = Expressions.ConnectionString(reference.PublishedName);
+                    break;
+                case ProjectResource project:
+                    environment[$"services__{project.Name}__http__0"] = Expressions.Binding(project.PublishedName, "http", "url");
+                    break;
+            }
+        }
+        foreach (var (key, value) in Environment)
+        {
+            environment[key] = value;
+        }
+        foreach (var (key, endpoint) in EndpointVariables)
+        {
+            environment[key] = endpoint.Expression;
+        }
+        foreach (var (key, parameter) in ParameterVariables)
+        {
+            environment[key] = Expressions.Value(parameter.Name);
+        }
+        return
+        [
+            new PublishedProject(Name, Project.ProjectPath)
+            {
+                Environment = environment,
+                Bindings = RunsToCompletion ? [] : [new PublishedBinding("http", "http", "http", External: ExternalHttpEndpoints)],
+                Replicas = Replicas,
+                HealthCheckPath = HealthCheckPath,
+                RunsToCompletion = RunsToCompletion,
+                WaitsFor = WaitsFor.Select(r => r.PublishedName).Distinct().ToList(),
+            },
+        ];
+    }
+
     /// <summary>The variables Aspire's AppHost gives a project, so a service cannot tell who started it.</summary>
     private Dictionary<string, string> EnvironmentFor(RunContext context, string instance, string url)
     {
@@ -154,6 +226,10 @@ public sealed class ProjectResource(string name, IProjectMetadata project) : Res
         foreach (var (key, endpoint) in EndpointVariables)
         {
             environment[key] = endpoint.Url;
+        }
+        foreach (var (key, parameter) in ParameterVariables)
+        {
+            environment[key] = parameter.Value;
         }
         // The resource's own, then those a run gives the resource, then those it gives this replica alone.
         var given = context.Options.Environment;

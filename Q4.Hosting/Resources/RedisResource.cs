@@ -1,3 +1,4 @@
+using Q4.Hosting.Publishing;
 using StackExchange.Redis;
 
 namespace Q4.Hosting;
@@ -20,6 +21,23 @@ public sealed class RedisResource(string name) : StoreResource(name), IResourceW
     {
         base.Allocate(context);
         _password = context.State.Secret($"{Name}-password");
+    }
+
+    /// <summary>Redis's image with the same durability as here: append-only file, fsync as <see cref="AppendFsync"/>, no snapshots.</summary>
+    internal override IEnumerable<PublishedResource> Publish()
+    {
+        var password = $"{Name}-password";
+        yield return new PublishedParameter(password, Secret: true);
+        yield return new PublishedContainer(Name, "docker.io/library/redis:7.4")
+        {
+            ConnectionString = $"{Expressions.Binding(Name, "tcp", "host")}:{Expressions.Binding(Name, "tcp", "port")},password={Expressions.Value(password)}",
+            // Through a shell, so the password comes from the environment rather than the container's arguments.
+            Entrypoint = "/bin/sh",
+            Args = ["-c", $"exec redis-server --requirepass \"$REDIS_PASSWORD\" --appendonly yes --appendfsync {(AppendFsync == AppendFsync.EverySec ? "everysec" : "always")} --save ''"],
+            Environment = new Dictionary<string, string> { ["REDIS_PASSWORD"] = Expressions.Value(password) },
+            Bindings = [new PublishedBinding("tcp", "tcp", "tcp", TargetPort: 6379)],
+            Volumes = [new PublishedVolume($"q4-{Name}-data", "/data")],
+        };
     }
 
     internal override async Task StartAsync(RunContext context, CancellationToken cancellationToken)

@@ -1,3 +1,5 @@
+using Q4.Hosting.Publishing;
+
 namespace Q4.Hosting;
 
 /// <summary>S3-compatible object storage served by s3rver (npm) on a loopback port.</summary>
@@ -15,6 +17,27 @@ public sealed class S3StorageResource(string name) : StoreResource(name), IResou
     internal override IReadOnlyList<string> Urls => [Endpoint];
 
     internal override IEnumerable<Tool> RequiredTools => [Tools.Node, Tools.S3rver];
+
+    /// <summary>MinIO: S3 with the same connection string format, its root user the access key.</summary>
+    internal override IEnumerable<PublishedResource> Publish()
+    {
+        var password = $"{Name}-password";
+        yield return new PublishedParameter(password, Secret: true);
+        yield return new PublishedContainer(Name, "quay.io/minio/minio:RELEASE.2025-04-22T22-12-26Z")
+        {
+            ConnectionString = $"Endpoint={Expressions.Binding(Name, "http", "url")};AccessKey=q4;SecretKey={Expressions.Value(password)}",
+            Args = ["server", "/data"],
+            Environment = new Dictionary<string, string>
+            {
+                ["MINIO_ROOT_USER"] = "q4",
+                ["MINIO_ROOT_PASSWORD"] = Expressions.Value(password),
+            },
+            Bindings = [new PublishedBinding("http", "http", "http", TargetPort: 9000)],
+            Volumes = [new PublishedVolume($"q4-{Name}-data", "/data")],
+            HealthCheckPath = "/minio/health/live",
+            HealthBinding = "http",
+        };
+    }
 
     internal override async Task StartAsync(RunContext context, CancellationToken cancellationToken)
     {

@@ -6,7 +6,7 @@ namespace Q4.Tests.Identity;
 public static class DevRealm
 {
     public static string Path { get; } = System.IO.Path.GetFullPath(System.IO.Path.Combine(
-        System.IO.Path.GetDirectoryName(new Projects.Q4_DevIdentity().ProjectPath)!, "..", "deploy", "keycloak", "q4-realm.json"));
+        System.IO.Path.GetDirectoryName(new Projects.Q4_DevIdentity().ProjectPath)!, "..", "deploy", "keycloak", "development", "q4-realm.json"));
 
     private static readonly Lazy<JsonElement> Root = new(() => JsonDocument.Parse(File.ReadAllText(Path)).RootElement.Clone());
 
