@@ -17,7 +17,7 @@ var migrations = builder.AddProject<Projects.Q4_MigrationService>("migrations")
     .WithReference(db).WaitFor(db);
 
 var api = builder.AddProject<Projects.Q4_ApiService>("apiservice")
-    .WithReplicas(2)
+    .WithReplicas(2).PublishWithAutoscaling(maxReplicas: 10)
     .WithReference(redis).WaitFor(redis)
     .WithReference(db).WaitForCompletion(migrations)
     .WithReference(storage).WaitFor(storage)

@@ -54,6 +54,17 @@ public static class ResourceBuilderExtensions
         return builder;
     }
 
+    /// <summary>
+    /// A deployment runs at least the replicas of <c>WithReplicas</c> and lets an autoscaler add more, up to
+    /// <paramref name="maxReplicas"/>, as load grows (a Kubernetes HorizontalPodAutoscaler on CPU); here nothing changes.
+    /// </summary>
+    public static ResourceBuilder<ProjectResource> PublishWithAutoscaling(this ResourceBuilder<ProjectResource> builder, int maxReplicas)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxReplicas, builder.Resource.Replicas);
+        builder.Resource.MaxReplicas = maxReplicas;
+        return builder;
+    }
+
     /// <summary>Serve on a fixed port (needed where a URL is registered elsewhere, such as OIDC redirects).</summary>
     public static ResourceBuilder<ProjectResource> WithHttpEndpoint(this ResourceBuilder<ProjectResource> builder, int port)
     {

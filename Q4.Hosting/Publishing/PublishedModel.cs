@@ -39,6 +39,9 @@ public sealed record PublishedContainer(string Name, string Image) : PublishedRe
     public string? HealthCheckPath { get; init; }
 
     public string? HealthBinding { get; init; }
+
+    /// <summary>The unprivileged user the image's program runs as (Kubernetes runs it as that user, never as root).</summary>
+    public long User { get; init; } = 1000;
 }
 
 /// <summary>A project of this solution, built into an image (<c>dotnet publish -t:PublishContainer</c>).</summary>
@@ -51,6 +54,9 @@ public sealed record PublishedProject(string Name, string ProjectPath) : Publish
 
     /// <summary>How many copies run at least (the AppHost's <c>WithReplicas</c>).</summary>
     public int Replicas { get; init; } = 1;
+
+    /// <summary>How many copies an autoscaler may run (<c>PublishWithAutoscaling</c>); <see cref="Replicas"/> when fixed.</summary>
+    public int MaxReplicas { get; init; } = 1;
 
     /// <summary>Its readiness path (the AppHost's <c>WithHttpHealthCheck</c>), or null.</summary>
     public string? HealthCheckPath { get; init; }

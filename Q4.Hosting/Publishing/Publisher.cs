@@ -9,7 +9,8 @@ internal static class Publisher
         var written = options.Publisher switch
         {
             "manifest" => ManifestPublisher.Write(published, options.OutputPath),
-            _ => throw new AppHostException($"There is no publisher '{options.Publisher}'. Publishers: manifest."),
+            "kubernetes" => Kubernetes.KubernetesPublisher.Write(published, options.OutputPath, options.ContainerRegistry),
+            _ => throw new AppHostException($"There is no publisher '{options.Publisher}'. Publishers: manifest, kubernetes."),
         };
         log.Info($"Published the graph ({options.Publisher}) to {written}.");
     }

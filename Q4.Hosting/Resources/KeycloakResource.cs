@@ -52,6 +52,7 @@ public sealed class KeycloakResource(string name, string realmImport) : Resource
                 new PublishedBinding("http", "http", "http", TargetPort: 8080, External: true),
                 new PublishedBinding("management", "http", "http", TargetPort: 9000),
             ],
+            User = 1000,
             Volumes = [new PublishedVolume($"q4-{Name}-data", "/opt/keycloak/data")],
             BindMounts = [new PublishedBindMount(RealmImport, "/opt/keycloak/data/import")],
             HealthCheckPath = "/health/ready",

@@ -45,8 +45,11 @@ public sealed class PostgresServerResource(string name) : StoreResource(name), I
                 ["POSTGRES_INITDB_ARGS"] = "--auth-host=scram-sha-256 --auth-local=scram-sha-256",
                 ["POSTGRES_USER"] = "postgres",
                 ["POSTGRES_PASSWORD"] = Expressions.Value(password),
+                // A folder inside the volume: a fresh volume's root is not empty (lost+found) and initdb wants an empty one.
+                ["PGDATA"] = "/var/lib/postgresql/data/pgdata",
             },
             Bindings = [new PublishedBinding("tcp", "tcp", "tcp", TargetPort: 5432)],
+            User = 999,
             Volumes = [new PublishedVolume($"q4-{Name}-data", "/var/lib/postgresql/data")],
         };
     }

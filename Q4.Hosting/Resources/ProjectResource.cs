@@ -16,6 +16,9 @@ public sealed class ProjectResource(string name, IProjectMetadata project) : Res
 
     internal int Replicas { get; set; } = 1;
 
+    /// <summary>How many replicas a deployment's autoscaler may add up to; null: exactly <see cref="Replicas"/>.</summary>
+    internal int? MaxReplicas { get; set; }
+
     internal int? FixedPort { get; set; }
 
     internal string? HealthCheckPath { get; set; }
@@ -163,6 +166,7 @@ public sealed class ProjectResource(string name, IProjectMetadata project) : Res
                 Environment = environment,
                 Bindings = RunsToCompletion ? [] : [new PublishedBinding("http", "http", "http", External: ExternalHttpEndpoints)],
                 Replicas = Replicas,
+                MaxReplicas = MaxReplicas ?? Replicas,
                 HealthCheckPath = HealthCheckPath,
                 RunsToCompletion = RunsToCompletion,
                 WaitsFor = WaitsFor.Select(r => r.PublishedName).Distinct().ToList(),

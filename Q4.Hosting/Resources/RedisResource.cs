@@ -36,6 +36,7 @@ public sealed class RedisResource(string name) : StoreResource(name), IResourceW
             Args = ["-c", $"exec redis-server --requirepass \"$REDIS_PASSWORD\" --appendonly yes --appendfsync {(AppendFsync == AppendFsync.EverySec ? "everysec" : "always")} --save ''"],
             Environment = new Dictionary<string, string> { ["REDIS_PASSWORD"] = Expressions.Value(password) },
             Bindings = [new PublishedBinding("tcp", "tcp", "tcp", TargetPort: 6379)],
+            User = 999,
             Volumes = [new PublishedVolume($"q4-{Name}-data", "/data")],
         };
     }

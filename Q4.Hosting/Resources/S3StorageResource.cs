@@ -33,6 +33,7 @@ public sealed class S3StorageResource(string name) : StoreResource(name), IResou
                 ["MINIO_ROOT_PASSWORD"] = Expressions.Value(password),
             },
             Bindings = [new PublishedBinding("http", "http", "http", TargetPort: 9000)],
+            User = 1000,
             Volumes = [new PublishedVolume($"q4-{Name}-data", "/data")],
             HealthCheckPath = "/minio/health/live",
             HealthBinding = "http",

@@ -188,7 +188,7 @@ public sealed partial class ManifestTests : IDisposable
         await using var app = await builder.BuildAsync(Cancellation);
         app.Launch();
         Assert.Equal(1, await app.WaitForExitAsync(TimeSpan.FromMinutes(1)));
-        Assert.Contains("There is no publisher 'helm'. Publishers: manifest", app.Output);
+        Assert.Contains("There is no publisher 'helm'. Publishers: manifest, kubernetes.", app.Output);
         Assert.Empty(Directory.GetFileSystemEntries(_folder));
     }
 
