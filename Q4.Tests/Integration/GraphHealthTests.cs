@@ -106,6 +106,22 @@ public sealed class GraphHealthTests(GraphFixture graph)
         Assert.All(resources!, r => Assert.Equal(r.Name == "migrations" ? "Finished" : "Healthy", r.State));
     }
 
+    [Fact]
+    public void The_api_and_the_sync_service_started_only_after_the_migrations_had_finished()
+    {
+        // Each log starts with a line stamped when its process started; the migrations' log was last written when it
+        // exited (its "exited with code 0" line).
+        var logs = Path.Combine(App.StateDirectory, "logs");
+        var migrated = File.GetLastWriteTimeUtc(Path.Combine(logs, "migrations.log"));
+        Assert.EndsWith("==== exited with code 0", File.ReadAllText(Path.Combine(logs, "migrations.log")).TrimEnd());
+        foreach (var replica in (string[])["apiservice-0", "apiservice-1", "syncservice-0", "syncservice-1"])
+        {
+            var first = File.ReadLines(Path.Combine(logs, $"{replica}.log")).First();
+            var started = DateTimeOffset.Parse(first.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture).UtcDateTime;
+            Assert.True(started >= migrated, $"{replica} started at {started:O}, before the migrations finished at {migrated:O}");
+        }
+    }
+
     private sealed record HealthReport(string Status, Dictionary<string, HealthCheck> Checks);
 
     private sealed record HealthCheck(string Status, string? Description);
