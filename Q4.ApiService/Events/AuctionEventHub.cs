@@ -23,7 +23,7 @@ namespace Q4.ApiService.Events;
 /// </para>
 /// </summary>
 public sealed class AuctionEventHub(
-    IConnectionMultiplexer redis, IOptions<EventsOptions> options, EventsMetrics metrics, ILogger<AuctionEventHub> logger) : IHostedService
+    IConnectionMultiplexer redis, IOptions<EventsOptions> options, LiveEventsMetrics metrics, ILogger<AuctionEventHub> logger) : IHostedService
 {
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(1);
 

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Diagnostics.Metrics;
 using System.Reflection;
 using System.Text;
 using System.Threading.Channels;
@@ -19,7 +20,8 @@ public static class EventsApi
     public static IHostApplicationBuilder AddAuctionEvents(this IHostApplicationBuilder builder)
     {
         builder.AddValidatedOptions<EventsOptions>(EventsOptions.Section);
-        builder.Services.AddSingleton<EventsMetrics>();
+        // Meter Q4.Events: the clients this replica streams to.
+        builder.Services.AddSingleton(sp => new LiveEventsMetrics(sp.GetRequiredService<IMeterFactory>(), "Q4.Events"));
         builder.Services.AddSingleton<AuctionEventHub>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<AuctionEventHub>());
         return builder;
@@ -157,7 +159,7 @@ public static class EventsApi
         {
             var services = context.RequestServices;
             var hub = services.GetRequiredService<AuctionEventHub>();
-            var metrics = services.GetRequiredService<EventsMetrics>();
+            var metrics = services.GetRequiredService<LiveEventsMetrics>();
             var redis = services.GetRequiredService<IConnectionMultiplexer>().GetDatabase();
             var heartbeatInterval = services.GetRequiredService<IOptions<EventsOptions>>().Value.HeartbeatInterval;
             var ct = context.RequestAborted;
@@ -211,7 +213,7 @@ public static class EventsApi
 
         /// <summary>One connected client: where it stands in each of its auctions, and the response it reads.</summary>
         private sealed class Client(
-            IReadOnlyList<Guid> auctionIds, Position[] positions, IDatabase redis, Stream body, EventsMetrics metrics, CancellationToken ct)
+            IReadOnlyList<Guid> auctionIds, Position[] positions, IDatabase redis, Stream body, LiveEventsMetrics metrics, CancellationToken ct)
         {
             private readonly Dictionary<Guid, int> _index = auctionIds.Select((id, i) => (id, i)).ToDictionary(p => p.id, p => p.i);
 

@@ -13,6 +13,9 @@ public sealed class Follow<T>(Matches<T> first, Func<long, Matches<T>> newer, Fu
 {
     public const string ContentType = "application/x-ndjson";
 
+    /// <summary>What ends each item's line: one buffer for every item of every reader.</summary>
+    private static readonly ReadOnlyMemory<byte> NewLine = "\n"u8.ToArray();
+
     public async Task ExecuteAsync(HttpContext httpContext)
     {
         var response = httpContext.Response;
@@ -28,7 +31,7 @@ public sealed class Follow<T>(Matches<T> first, Func<long, Matches<T>> newer, Fu
                 foreach (var item in page.Items)
                 {
                     await JsonSerializer.SerializeAsync(response.Body, toJson([item]), JsonSerializerOptions.Web, stopping);
-                    await response.Body.WriteAsync("\n"u8.ToArray(), stopping);
+                    await response.Body.WriteAsync(NewLine, stopping);
                 }
                 await response.Body.FlushAsync(stopping);
                 await store.WaitForNewerAsync(page.Position, stopping);

@@ -9,50 +9,33 @@ namespace Q4.Dashboard.Telemetry;
 /// </summary>
 public static class OtlpJson
 {
-    public static object ResourceSpans(IEnumerable<StoredSpan> spans) => new
-    {
-        resourceSpans = spans
-            .GroupBy(s => s.Source)
-            .Select(byResource => new
-            {
-                resource = Resource(byResource.Key),
-                scopeSpans = byResource.GroupBy(s => s.Scope).Select(byScope => new
-                {
-                    scope = new { name = byScope.Key.Name, version = byScope.Key.Version },
-                    spans = byScope.Select(s => Span(s.Span)),
-                }),
-            }),
-    };
+    public static object ResourceSpans(IEnumerable<StoredSpan> spans) =>
+        ByResourceAndScope(spans, "resourceSpans", "scopeSpans", "spans", inScope => inScope.Select(s => Span(s.Span)));
 
-    public static object ResourceLogs(IEnumerable<StoredLog> logs) => new
-    {
-        resourceLogs = logs
-            .GroupBy(l => l.Source)
-            .Select(byResource => new
-            {
-                resource = Resource(byResource.Key),
-                scopeLogs = byResource.GroupBy(l => l.Scope).Select(byScope => new
-                {
-                    scope = new { name = byScope.Key.Name, version = byScope.Key.Version },
-                    logRecords = byScope.Select(l => Log(l.Record)),
-                }),
-            }),
-    };
+    public static object ResourceLogs(IEnumerable<StoredLog> logs) =>
+        ByResourceAndScope(logs, "resourceLogs", "scopeLogs", "logRecords", inScope => inScope.Select(l => Log(l.Record)));
 
     /// <summary>Points grouped by resource, scope and instrument, each instrument with its kind (gauge, sum, …).</summary>
-    public static object ResourceMetrics(IEnumerable<StoredMetricPoint> points) => new
+    public static object ResourceMetrics(IEnumerable<StoredMetricPoint> points) =>
+        ByResourceAndScope(points, "resourceMetrics", "scopeMetrics", "metrics",
+            inScope => inScope.GroupBy(p => p.Metric).Select(byMetric => Instrument(byMetric.Key, byMetric.Select(p => p.Point))));
+
+    /// <summary>
+    /// OTLP's nesting, the same for every signal: items grouped by resource, then by instrumentation scope, under the
+    /// signal's own names (<c>resourceSpans</c> / <c>scopeSpans</c> / <c>spans</c>, and so on).
+    /// </summary>
+    private static Dictionary<string, object> ByResourceAndScope<T>(
+        IEnumerable<T> items, string resources, string scopes, string entries, Func<IEnumerable<T>, object> write) where T : StoredItem => new()
     {
-        resourceMetrics = points
-            .GroupBy(p => p.Source)
-            .Select(byResource => new
+        [resources] = items.GroupBy(i => i.Source).Select(byResource => new Dictionary<string, object>
+        {
+            ["resource"] = Resource(byResource.Key),
+            [scopes] = byResource.GroupBy(i => i.Scope).Select(byScope => new Dictionary<string, object>
             {
-                resource = Resource(byResource.Key),
-                scopeMetrics = byResource.GroupBy(p => p.Scope).Select(byScope => new
-                {
-                    scope = new { name = byScope.Key.Name, version = byScope.Key.Version },
-                    metrics = byScope.GroupBy(p => p.Metric).Select(byMetric => Instrument(byMetric.Key, byMetric.Select(p => p.Point))),
-                }),
+                ["scope"] = new { name = byScope.Key.Name, version = byScope.Key.Version },
+                [entries] = write(byScope),
             }),
+        }),
     };
 
     /// <summary>A resource as the telemetry API lists it: its name, its replica's id and every attribute.</summary>

@@ -24,7 +24,7 @@ namespace Q4.Frontend.Live;
 /// </para>
 /// </summary>
 internal sealed class AuctionRelay(
-    ApiForwarder api, IOptions<LiveOptions> options, TimeProvider time, IHostApplicationLifetime lifetime, LiveMetrics metrics,
+    ApiForwarder api, IOptions<LiveOptions> options, TimeProvider time, IHostApplicationLifetime lifetime, LiveEventsMetrics metrics,
     ILogger<AuctionRelay> logger) : BackgroundService
 {
     private static readonly ReadOnlyMemory<byte> Heartbeat = ": heartbeat\n\n"u8.ToArray();

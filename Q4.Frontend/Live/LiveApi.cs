@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Net;
 using Microsoft.Extensions.ServiceDiscovery;
 using Yarp.ReverseProxy.Forwarder;
@@ -21,7 +22,8 @@ public static class LiveApi
         builder.Services.AddHttpForwarder();
         builder.Services.AddSingleton<ApiForwarder>();
         builder.AddValidatedOptions<LiveOptions>(LiveOptions.Section);
-        builder.Services.AddSingleton<LiveMetrics>();
+        // Meter Q4.Live: the browsers this replica relays to.
+        builder.Services.AddSingleton(sp => new LiveEventsMetrics(sp.GetRequiredService<IMeterFactory>(), "Q4.Live"));
         builder.Services.AddSingleton<AuctionRelay>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<AuctionRelay>());
         return builder;

@@ -10,7 +10,7 @@ namespace Q4.Frontend.Live;
 /// watcher under one lock, the same lock a new watcher takes to read what it missed and join, so a watcher gets
 /// every event after its last exactly once, whichever side of a new event it joins on.
 /// </summary>
-internal sealed class RelayedAuction(Guid auctionId, LiveOptions options, TimeProvider time, LiveMetrics metrics)
+internal sealed class RelayedAuction(Guid auctionId, LiveOptions options, TimeProvider time, LiveEventsMetrics metrics)
 {
     private readonly Lock _gate = new();
     private readonly Queue<(string Id, ReadOnlyMemory<byte> Frame)> _kept = new();

@@ -82,7 +82,7 @@ internal sealed class KubernetesPublisher
         files["base/kustomization.yaml"] = BaseKustomization(baseResources);
 
         var devResources = new List<string> { "../../base" };
-        var devFiles = new List<(string Name, string Folder, string File)>();
+        var devFiles = new List<(string ConfigMap, string Path)>();
         foreach (var container in Containers)
         {
             files[$"overlays/dev/{container.Name}.yaml"] = Documents(ContainerObjects(container));
@@ -94,7 +94,7 @@ internal sealed class KubernetesPublisher
                 foreach (var file in Directory.GetFiles(mount.Source).Order(StringComparer.Ordinal))
                 {
                     files[$"overlays/dev/{name}/{Path.GetFileName(file)}"] = File.ReadAllText(file);
-                    devFiles.Add((name, name, Path.GetFileName(file)));
+                    devFiles.Add((name, $"{name}/{Path.GetFileName(file)}"));
                 }
             }
         }
@@ -432,7 +432,7 @@ internal sealed class KubernetesPublisher
         return yaml.ToString();
     }
 
-    private string DevKustomization(IEnumerable<string> resources, List<(string Name, string Folder, string File)> files)
+    private string DevKustomization(IEnumerable<string> resources, List<(string ConfigMap, string Path)> files)
     {
         var yaml = new KustomizationWriter();
         yaml.Line("# Development: the stores and Keycloak run in the cluster, with development-only secrets (never expose it).");
@@ -441,10 +441,10 @@ internal sealed class KubernetesPublisher
         yaml.Line("configMapGenerator:");
         yaml.Line($"  - name: {KubernetesEnvironment.PublicUrlsConfigMap}");
         yaml.List("    literals", ExternalBindings().Select(b => $"{KubernetesEnvironment.PublicUrlKey(b.Resource)}={b.Binding.Scheme}://{DevHost(b.Resource)}"));
-        foreach (var group in files.GroupBy(f => f.Name))
+        foreach (var group in files.GroupBy(f => f.ConfigMap))
         {
             yaml.Line($"  - name: {group.Key}");
-            yaml.List("    files", group.Select(f => $"{f.Folder}/{f.File}"));
+            yaml.List("    files", group.Select(f => f.Path));
         }
         yaml.Line("secretGenerator:");
         yaml.Line($"  - name: {KubernetesEnvironment.ParametersSecret}");
