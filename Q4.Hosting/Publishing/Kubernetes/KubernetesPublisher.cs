@@ -234,8 +234,9 @@ internal sealed class KubernetesPublisher
             Volumes = [new V1Volume { Name = "tmp", EmptyDir = new V1EmptyDirVolumeSource() }],
             SecurityContext = new V1PodSecurityContext { RunAsNonRoot = true, SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" } },
             AutomountServiceAccountToken = false,
-            // Long enough for a sync service to finish its batch and hand the lock over.
-            TerminationGracePeriodSeconds = 30,
+            // Longer than the host's own 30 s to stop: a sync service finishes its batch and hands the lock over
+            // before Kubernetes would kill it.
+            TerminationGracePeriodSeconds = 45,
         };
         var jobs = JobsWaitedForBy(project).ToList();
         if (jobs.Count > 0)
