@@ -76,14 +76,14 @@ internal static class ManifestPublisher
                 ["readOnly"] = false,
             })]);
         }
-        AddEnvironmentAndBindings(node, container.Environment, container.Bindings);
+        AddEnvironmentAndBindings(node, container);
         return node;
     }
 
     private static JsonObject Project(PublishedProject project, string folder)
     {
         var node = new JsonObject { ["type"] = "project.v0", ["path"] = Relative(folder, project.ProjectPath) };
-        AddEnvironmentAndBindings(node, project.Environment, project.Bindings);
+        AddEnvironmentAndBindings(node, project);
         return node;
     }
 
@@ -103,8 +103,9 @@ internal static class ManifestPublisher
         };
     }
 
-    private static void AddEnvironmentAndBindings(JsonObject node, IReadOnlyDictionary<string, string> environment, IReadOnlyList<PublishedBinding> bindings)
+    private static void AddEnvironmentAndBindings(JsonObject node, PublishedWorkload workload)
     {
+        var (environment, bindings) = (workload.Environment, workload.Bindings);
         if (environment.Count > 0)
         {
             var env = new JsonObject();

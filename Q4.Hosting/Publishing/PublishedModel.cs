@@ -17,8 +17,16 @@ public sealed record PublishedVolume(string Name, string Target);
 /// <summary>A folder of this repository (<paramref name="Source"/>, absolute here; written relative) mounted read-only.</summary>
 public sealed record PublishedBindMount(string Source, string Target);
 
+/// <summary>Something that runs: what it is told and how it is reached.</summary>
+public abstract record PublishedWorkload(string Name) : PublishedResource(Name)
+{
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+
+    public IReadOnlyList<PublishedBinding> Bindings { get; init; } = [];
+}
+
 /// <summary>A container run from a public image (a store, the identity provider).</summary>
-public sealed record PublishedContainer(string Name, string Image) : PublishedResource(Name)
+public sealed record PublishedContainer(string Name, string Image) : PublishedWorkload(Name)
 {
     /// <summary>What a reference to it hands over, as <c>ConnectionStrings__&lt;name&gt;</c>; null when nothing.</summary>
     public string? ConnectionString { get; init; }
@@ -26,10 +34,6 @@ public sealed record PublishedContainer(string Name, string Image) : PublishedRe
     public string? Entrypoint { get; init; }
 
     public IReadOnlyList<string> Args { get; init; } = [];
-
-    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
-
-    public IReadOnlyList<PublishedBinding> Bindings { get; init; } = [];
 
     public IReadOnlyList<PublishedVolume> Volumes { get; init; } = [];
 
@@ -46,12 +50,8 @@ public sealed record PublishedContainer(string Name, string Image) : PublishedRe
 
 /// <summary>A project of this solution, built into an image (<c>dotnet publish -t:PublishContainer</c>).</summary>
 /// <param name="ProjectPath">The .csproj, absolute here; written relative to what is published.</param>
-public sealed record PublishedProject(string Name, string ProjectPath) : PublishedResource(Name)
+public sealed record PublishedProject(string Name, string ProjectPath) : PublishedWorkload(Name)
 {
-    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
-
-    public IReadOnlyList<PublishedBinding> Bindings { get; init; } = [];
-
     /// <summary>How many copies run at least (the AppHost's <c>WithReplicas</c>).</summary>
     public int Replicas { get; init; } = 1;
 

@@ -97,12 +97,9 @@ internal sealed class KubernetesEnvironment(IReadOnlyList<PublishedResource> res
         _ => throw new AppHostException($"{resource} has no connection string."),
     };
 
-    private IReadOnlyList<PublishedBinding> BindingsOf(string resource) => _byName.GetValueOrDefault(resource) switch
-    {
-        PublishedContainer container => container.Bindings,
-        PublishedProject project => project.Bindings,
-        _ => throw new AppHostException($"{resource} is not a resource with bindings."),
-    };
+    private IReadOnlyList<PublishedBinding> BindingsOf(string resource) =>
+        (_byName.GetValueOrDefault(resource) as PublishedWorkload)?.Bindings
+            ?? throw new AppHostException($"{resource} is not a resource with bindings.");
 
     private static V1EnvVar FromSecret(string name, string secret, string key) => new()
     {

@@ -198,7 +198,7 @@ internal sealed class KubernetesPublisher
             // Each pod is one replica in the dashboards, as each process is here.
             new() { Name = "OTEL_RESOURCE_ATTRIBUTES", Value = "service.instance.id=$(POD_NAME)" },
         };
-        variables.AddRange(project.Environment.Select(v => _environment.Variable(v.Key, v.Value)).Where(v => v.Value is null));
+        variables.AddRange(VariablesOf(project).FromSources);
 
         var container = new V1Container
         {
@@ -414,12 +414,7 @@ internal sealed class KubernetesPublisher
         foreach (var project in Projects)
         {
             yaml.Line($"  - name: {project.Name}-env");
-            var literals = project.Environment
-                .Select(v => (v.Key, Variable: _environment.Variable(v.Key, v.Value)))
-                .Where(v => v.Variable.ValueFrom is null)
-                .Select(v => $"{v.Key}={v.Variable.Value}")
-                .ToList();
-            yaml.List("    literals", literals);
+            yaml.List("    literals", VariablesOf(project).Literals.Select(v => $"{v.Name}={v.Value}"));
         }
         if (_registry is not null)
         {
@@ -451,7 +446,7 @@ internal sealed class KubernetesPublisher
         yaml.Line($"  - name: {KubernetesEnvironment.ParametersSecret}");
         yaml.List("    literals", Parameters.Select(p => $"{p.Name}={DevSecret(p.Name)}"));
         yaml.Line($"  - name: {KubernetesEnvironment.ConnectionStringsSecret}");
-        yaml.List("    literals", ConnectionStrings().Select(c => $"{c.Name}={_environment.Resolve(c.Value, DevSecret)}"));
+        yaml.List("    literals", ConnectionStrings().Select(name => $"{name}={_environment.Resolve(Expressions.ConnectionString(name), DevSecret)}"));
         return yaml.ToString();
     }
 
@@ -493,7 +488,7 @@ internal sealed class KubernetesPublisher
         text.AppendLine("Written by the Kubernetes publisher. Before `kubectl apply -k deploy/k8s/overlays/prod`:");
         text.AppendLine();
         text.AppendLine($"1. Secret `{KubernetesEnvironment.ConnectionStringsSecret}`, one key per store the services use (formats as in the README):");
-        foreach (var (name, _) in ConnectionStrings())
+        foreach (var name in ConnectionStrings())
         {
             text.AppendLine($"   - `{name}`");
         }
@@ -508,37 +503,33 @@ internal sealed class KubernetesPublisher
         return text.ToString();
     }
 
-    /// <summary>The connection strings the projects are handed, by resource name.</summary>
-    private IEnumerable<(string Name, string Value)> ConnectionStrings() =>
-        Projects.SelectMany(p => p.Environment.Values)
-            .SelectMany(Expressions.In)
-            .Where(r => r is { Binding: null, Property: "connectionString" })
-            .Select(r => r.Resource)
-            .Distinct()
-            .Order(StringComparer.Ordinal)
-            .Select(name => (name, _resources.Single(r => r.Name == name) switch
-            {
-                PublishedContainer { ConnectionString: { } value } => value,
-                PublishedValue value => value.ConnectionString,
-                _ => throw new AppHostException($"{name} is referenced for a connection string it does not have."),
-            }));
+    /// <summary>
+    /// A project's variables as Kubernetes takes them: the literals its ConfigMap holds, and those that come from a
+    /// Secret or the public addresses' ConfigMap, one by one.
+    /// </summary>
+    private (IEnumerable<V1EnvVar> Literals, IEnumerable<V1EnvVar> FromSources) VariablesOf(PublishedProject project)
+    {
+        var variables = project.Environment.Select(v => _environment.Variable(v.Key, v.Value)).ToLookup(v => v.ValueFrom is null);
+        return (variables[true], variables[false]);
+    }
+
+    /// <summary>The resources whose connection string the projects are handed.</summary>
+    private IEnumerable<string> ConnectionStrings() => ReferencedByProjects("connectionString");
 
     /// <summary>The parameters the projects read (the prod overlay's Secret must hold these).</summary>
-    private IEnumerable<string> UsedParameters() =>
+    private IEnumerable<string> UsedParameters() => ReferencedByProjects("value");
+
+    /// <summary>The resources the projects' variables refer to for <paramref name="property"/>, each once, in order.</summary>
+    private IEnumerable<string> ReferencedByProjects(string property) =>
         Projects.SelectMany(p => p.Environment.Values)
             .SelectMany(Expressions.In)
-            .Where(r => r is { Binding: null, Property: "value" })
+            .Where(r => r.Binding is null && r.Property == property)
             .Select(r => r.Resource)
             .Distinct()
             .Order(StringComparer.Ordinal);
 
     private IEnumerable<(string Resource, PublishedBinding Binding)> ExternalBindings() =>
-        _resources.SelectMany(r => r switch
-        {
-            PublishedProject p => p.Bindings.Select(b => (r.Name, b)),
-            PublishedContainer c => c.Bindings.Select(b => (r.Name, b)),
-            _ => [],
-        }).Where(b => b.b.External);
+        _resources.OfType<PublishedWorkload>().SelectMany(w => w.Bindings.Where(b => b.External).Select(b => (w.Name, b)));
 
     /// <summary>A development-only value for a parameter: known, so that the committed overlay is what publishing writes.</summary>
     private static string DevSecret(string parameter) => $"dev-only-{parameter}";
