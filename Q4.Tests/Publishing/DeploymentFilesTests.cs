@@ -40,11 +40,7 @@ public sealed partial class DeploymentFilesTests
         var folder = Directory.CreateTempSubdirectory("q4-realm-").FullName;
         try
         {
-            var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Q4_AppHost>(
-                ["--publisher", "manifest", "--output-path", Path.Combine(folder, "aspire-manifest.json")], Cancellation);
-            await using var app = await builder.BuildAsync(Cancellation);
-            app.Launch();
-            Assert.Equal(0, await app.WaitForExitAsync(TimeSpan.FromMinutes(1)));
+            await AppHostPublisher.PublishAsync("manifest", Path.Combine(folder, "aspire-manifest.json"));
             using var manifest = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(folder, "aspire-manifest.json"), Cancellation));
             var environment = manifest.RootElement.GetProperty("resources").GetProperty("keycloak").GetProperty("env")
                 .EnumerateObject().Select(v => v.Name).ToHashSet();

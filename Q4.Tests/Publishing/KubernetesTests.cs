@@ -24,7 +24,8 @@ public sealed class KubernetesTests : IDisposable
     [Fact]
     public async Task The_committed_tree_is_what_publishing_writes_now()
     {
-        var fresh = await PublishAsync("kubernetes", Path.Combine(_folder, "k8s"));
+        var fresh = Path.Combine(_folder, "k8s");
+        await AppHostPublisher.PublishAsync("kubernetes", fresh);
         var expected = Files(fresh);
         var committed = Files(Committed);
         Assert.True(expected.Keys.SequenceEqual(committed.Keys),
@@ -139,7 +140,8 @@ public sealed class KubernetesTests : IDisposable
     [Fact]
     public async Task The_container_registry_option_names_every_projects_image()
     {
-        var output = await PublishAsync("kubernetes", Path.Combine(_folder, "k8s"), "--container-registry", "registry.example.com/q4");
+        var output = Path.Combine(_folder, "k8s");
+        await AppHostPublisher.PublishAsync("kubernetes", output, "--container-registry", "registry.example.com/q4");
         var yaml = await KustomizeAsync(Path.Combine(output, "base"));
         var images = KubernetesYaml.LoadAllFromString(yaml, strict: true).OfType<V1Deployment>().Select(d => d.Spec.Template.Spec.Containers.Single().Image);
         Assert.All(images, image => Assert.StartsWith("registry.example.com/q4/q4-", image));
@@ -174,7 +176,8 @@ public sealed class KubernetesTests : IDisposable
 
     private async Task<JsonElement> ManifestAsync()
     {
-        var path = await PublishAsync("manifest", Path.Combine(_folder, "aspire-manifest.json"));
+        var path = Path.Combine(_folder, "aspire-manifest.json");
+        await AppHostPublisher.PublishAsync("manifest", path);
         return JsonDocument.Parse(await File.ReadAllTextAsync(path, Cancellation)).RootElement.Clone();
     }
 
@@ -194,16 +197,6 @@ public sealed class KubernetesTests : IDisposable
             }
         }
         return secrets;
-    }
-
-    private static async Task<string> PublishAsync(string publisher, string output, params string[] more)
-    {
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Q4_AppHost>(
-            ["--publisher", publisher, "--output-path", output, .. more], Cancellation);
-        await using var app = await builder.BuildAsync(Cancellation);
-        app.Launch();
-        Assert.True(await app.WaitForExitAsync(TimeSpan.FromMinutes(1)) == 0, app.Output);
-        return output;
     }
 
     private static async Task<string> KustomizeAsync(string folder)

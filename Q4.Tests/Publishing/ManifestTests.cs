@@ -183,27 +183,21 @@ public sealed partial class ManifestTests : IDisposable
     [Fact]
     public async Task An_unknown_publisher_is_refused_by_name_and_nothing_is_written()
     {
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Q4_AppHost>(
-            ["--publisher", "helm", "--output-path", Path.Combine(_folder, "out.json")], Cancellation);
-        await using var app = await builder.BuildAsync(Cancellation);
-        app.Launch();
-        Assert.Equal(1, await app.WaitForExitAsync(TimeSpan.FromMinutes(1)));
-        Assert.Contains("There is no publisher 'helm'. Publishers: manifest, kubernetes.", app.Output);
+        var run = await AppHostPublisher.RunAsync("helm", Path.Combine(_folder, "out.json"));
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("There is no publisher 'helm'. Publishers: manifest, kubernetes.", run.Output);
         Assert.Empty(Directory.GetFileSystemEntries(_folder));
     }
 
     /// <summary>Runs the AppHost's manifest publisher into this test's folder; the manifest and its text.</summary>
     private async Task<(JsonElement Manifest, string Text)> PublishAsync()
     {
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Q4_AppHost>(
-            ["--publisher", "manifest", "--output-path", Path.Combine(_folder, "aspire-manifest.json")], Cancellation);
-        await using var app = await builder.BuildAsync(Cancellation);
-        app.Launch();
-        Assert.Equal(0, await app.WaitForExitAsync(TimeSpan.FromMinutes(1)));
+        var run = await AppHostPublisher.RunAsync("manifest", Path.Combine(_folder, "aspire-manifest.json"));
+        Assert.Equal(0, run.ExitCode);
         // It published and started nothing: its state folder (logs, data, generated secrets) stays empty.
-        Assert.Contains("Published the graph (manifest)", app.Output);
-        Assert.DoesNotContain("is healthy", app.Output);
-        Assert.Empty(Directory.GetFileSystemEntries(app.StateDirectory));
+        Assert.Contains("Published the graph (manifest)", run.Output);
+        Assert.DoesNotContain("is healthy", run.Output);
+        Assert.Empty(run.StateEntries);
         var text = await File.ReadAllTextAsync(Path.Combine(_folder, "aspire-manifest.json"), Cancellation);
         return (JsonDocument.Parse(text).RootElement.Clone(), text);
     }
