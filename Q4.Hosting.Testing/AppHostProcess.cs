@@ -94,8 +94,29 @@ public sealed class AppHostProcess : IAsyncDisposable
     /// <summary>Every process of the graph but the AppHost itself.</summary>
     public IReadOnlyList<int> ChildPids => Endpoints.Resources.Where(r => r.Key != "apphost").SelectMany(r => r.Value.Pids).ToList();
 
-    public HttpClient CreateHttpClient(string resource, int replica = 0) =>
-        new() { BaseAddress = new Uri(GetUrls(resource)[replica]), Timeout = TimeSpan.FromSeconds(30) };
+    /// <summary>
+    /// A client of a resource; of <c>apphost</c>, the dashboard, it carries the OTLP key (<c>x-otlp-api-key</c>), as
+    /// every program that reads the dashboard must.
+    /// </summary>
+    public HttpClient CreateHttpClient(string resource, int replica = 0)
+    {
+        var client = new HttpClient { BaseAddress = new Uri(GetUrls(resource)[replica]), Timeout = TimeSpan.FromSeconds(30) };
+        if (resource == "apphost")
+        {
+            client.DefaultRequestHeaders.Add("x-otlp-api-key", DashboardKey);
+        }
+        return client;
+    }
+
+    /// <summary>The key that lets a program read the dashboard (and send it OTLP), from the owner-only endpoints file.</summary>
+    public string DashboardKey =>
+        Endpoints.Resources["apphost"].ConnectionString!.Split(';').Select(p => p.Split('=', 2)).Single(p => p[0] == "ApiKey")[1];
+
+    /// <summary>The address the AppHost printed for a browser to sign in to its dashboard (<c>…/login?t=…</c>).</summary>
+    public string DashboardLoginUrl =>
+        System.Text.RegularExpressions.Regex.Match(Output, @"Dashboard: (http://\S+)").Groups[1].Value is { Length: > 0 } url
+            ? url
+            : throw new InvalidOperationException($"The AppHost printed no dashboard address:\n{Output}");
 
     /// <summary>Waits for the endpoints file that this AppHost writes once its graph is healthy.</summary>
     private async Task WaitUntilReadyAsync(TimeSpan timeout, CancellationToken cancellationToken)

@@ -22,7 +22,7 @@ public sealed class ResourceNotificationService
     /// <summary>Returns once <paramref name="resource"/> is in <paramref name="state"/> (Starting, Healthy, Exited, ...).</summary>
     public async Task<ResourceSnapshot> WaitForResourceAsync(string resource, string state, CancellationToken cancellationToken = default)
     {
-        using var dashboard = new HttpClient { BaseAddress = new Uri(_app.GetUrls("apphost")[0]) };
+        using var dashboard = _app.CreateHttpClient("apphost");
         while (true)
         {
             var resources = await dashboard.GetFromJsonAsync<List<ResourceSnapshot>>("/api/resources", cancellationToken);

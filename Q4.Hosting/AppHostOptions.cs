@@ -40,6 +40,9 @@ public sealed class AppHostOptions
 
     public int DashboardPort { get; set; } = 18888;
 
+    /// <summary>Open the dashboard to anyone who reaches its port, with no browser token (a warning says so).</summary>
+    public bool DashboardUnsecured { get; set; }
+
     /// <summary>Where the dashboard receives OTLP over gRPC (the services send there), as Aspire's dashboard does by default.</summary>
     public int OtlpGrpcPort { get; set; } = 18889;
 

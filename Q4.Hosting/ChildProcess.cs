@@ -2,6 +2,9 @@ using System.Diagnostics;
 
 namespace Q4.Hosting;
 
+/// <summary>Where one process is: <see cref="ProcessState.Finished"/> is a one-shot command that ended by itself.</summary>
+public enum ProcessState { Starting, Running, Stopping, Stopped, Exited, Finished }
+
 /// <summary>What to run for one process of a resource.</summary>
 internal sealed record ProcessSpec(string FileName, IReadOnlyList<string> Arguments)
 {
@@ -34,6 +37,34 @@ internal sealed class ChildProcess(string name, ProcessSpec spec, RunContext con
     public string Name { get; } = name;
 
     public int Pid => _process?.Id ?? 0;
+
+    /// <summary>The variables it was started with, secrets included (the dashboard masks them).</summary>
+    public IReadOnlyDictionary<string, string> Environment => spec.Environment;
+
+    /// <summary>When it was started; null before.</summary>
+    public DateTimeOffset? StartedAt { get; private set; }
+
+    /// <summary>How many times the process of this name was started again before this one (by the dashboard).</summary>
+    public int Restarts { get; init; }
+
+    /// <summary>Set by its resource once it passed its health check (at once when it has none).</summary>
+    public bool Ready { get; set; }
+
+    /// <summary>The latest answer of its health endpoint, kept by <see cref="HealthMonitor"/>.</summary>
+    public Q4.Dashboard.Resources.HealthReport? LastHealth { get; set; }
+
+    /// <summary>Where it is now, as the dashboard shows it.</summary>
+    public ProcessState State =>
+        _process is null ? ProcessState.Starting
+        : Exited.IsCompleted ? (_stopRequested ? ProcessState.Stopped : ExitExpected ? ProcessState.Finished : ProcessState.Exited)
+        : _stopRequested ? ProcessState.Stopping
+        : Ready ? ProcessState.Running
+        : ProcessState.Starting;
+
+    private bool _stopRequested;
+
+    /// <summary>The same process to start again after this one ended: same name, program, environment (so same port).</summary>
+    public ChildProcess Again() => new(Name, spec, context) { Restarts = Restarts + 1 };
 
     /// <summary>True once the process was asked to stop, or is a one-shot command that ends by itself.</summary>
     public bool ExitExpected { get; private set; }
@@ -91,6 +122,7 @@ internal sealed class ChildProcess(string name, ProcessSpec spec, RunContext con
             throw new AppHostException($"{Name}: could not start {spec.FileName}: {e.Message}");
         }
         _process = process;
+        StartedAt = DateTimeOffset.Now;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         context.State.Pids.Record(Name, process.Id, spec.StopSignal);
@@ -109,7 +141,7 @@ internal sealed class ChildProcess(string name, ProcessSpec spec, RunContext con
     {
         lock (_recentLines)
         {
-            return string.Join(Environment.NewLine, _recentLines.Select(l => "    " + l));
+            return string.Join(System.Environment.NewLine, _recentLines.Select(l => "    " + l));
         }
     }
 
@@ -120,6 +152,7 @@ internal sealed class ChildProcess(string name, ProcessSpec spec, RunContext con
             return;
         }
         ExitExpected = true;
+        _stopRequested = true;
         Signals.Send(_process.Id, spec.StopSignal);
         try
         {

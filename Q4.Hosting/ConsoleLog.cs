@@ -26,6 +26,8 @@ internal sealed class ConsoleLog(bool echoResources)
 
     public void Info(string message) => Write("q4", message, ConsoleColor.White);
 
+    public void Warn(string message) => Write("q4", message, ConsoleColor.Yellow, toError: true);
+
     public void Error(string message) => Write("q4", message, ConsoleColor.Red, toError: true);
 
     private ConsoleColor ColorOf(string name)

@@ -80,7 +80,12 @@ public sealed class DistributedApplication
             context.OtlpHttpUrl = $"http://localhost:{otlpHttpPort}";
             context.OtlpGrpcUrl = $"http://localhost:{otlpGrpcPort}";
             var dashboard = new DashboardSettings(otlpHttpPort, otlpGrpcPort, context.OtlpApiKey, new TelemetryLimits(),
-                options.KeepTelemetry ? new ArchiveSettings(state.TelemetryDirectory, options.KeptTelemetryRuns) : null);
+                options.KeepTelemetry ? new ArchiveSettings(state.TelemetryDirectory, options.KeptTelemetryRuns) : null,
+                context.BrowserToken, options.DashboardUnsecured);
+            if (options.DashboardUnsecured)
+            {
+                log.Warn("The dashboard is unsecured (--AppHost:DashboardUnsecured true): whoever reaches its port can read every secret of the graph and stop its processes.");
+            }
             foreach (var resource in _resources)
             {
                 resource.Allocate(context);
@@ -100,6 +105,7 @@ public sealed class DistributedApplication
             _host.Services.AddSingleton<IResourceService, ResourceService>();
             _host.Services.AddDashboard(dashboard);
             _host.Services.AddHostedService<Orchestrator>();
+            _host.Services.AddHostedService<HealthMonitor>();
             if (options.ParentProcessId is { } parent)
             {
                 _host.Services.AddHostedService(sp => new ParentProcessWatcher(parent, sp.GetRequiredService<IHostApplicationLifetime>(), log));

@@ -1,5 +1,6 @@
 using System.Reflection;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 
 namespace Q4.Hosting;
@@ -12,6 +13,8 @@ public sealed class DistributedApplicationBuilder
     internal DistributedApplicationBuilder(string[] args)
     {
         Host = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args });
+        // The dashboard's scripts and styles, from where the build left them (the AppHost never runs published).
+        Host.WebHost.UseStaticWebAssets();
         Host.Configuration.AddCommandLine(args, AppHostOptions.Switches);
         ExecutionContext = new DistributedApplicationExecutionContext(Host.Configuration[$"{AppHostOptions.Section}:{nameof(AppHostOptions.Publisher)}"]);
     }

@@ -33,8 +33,9 @@ internal sealed class Orchestrator(
             return;
         }
 
-        context.State.WriteEndpoints(Describe());
-        context.Log.Info($"Q4 is up in {clock.Elapsed.TotalSeconds:0.0} s. Dashboard: {context.DashboardUrl}");
+        context.State.WriteEndpoints(Describe(resources, context));
+        context.IsUp = true;
+        context.Log.Info($"Q4 is up in {clock.Elapsed.TotalSeconds:0.0} s. Dashboard: {context.DashboardLoginUrl}");
         var width = resources.Max(r => r.Name.Length) + 2;
         foreach (var resource in resources)
         {
@@ -76,6 +77,10 @@ internal sealed class Orchestrator(
             resource.State = ResourceState.Starting;
             var clock = Stopwatch.StartNew();
             await resource.StartAsync(context, failed.Token);
+            foreach (var process in resource.Processes)
+            {
+                process.Ready = true;
+            }
             resource.State = resource.RunsToCompletion ? ResourceState.Finished : ResourceState.Healthy;
             context.Log.Info($"{resource.Name} {(resource.RunsToCompletion ? "finished" : "is healthy")} ({clock.Elapsed.TotalSeconds:0.0} s).");
             resource.Healthy.TrySetResult();
@@ -93,7 +98,8 @@ internal sealed class Orchestrator(
         }
     }
 
-    private EndpointsFile Describe()
+    /// <summary>What <c>endpoints.json</c> says: written once all are healthy, again when the dashboard restarted a process.</summary>
+    internal static EndpointsFile Describe(IReadOnlyList<Resource> resources, RunContext context)
     {
         var entries = resources.ToDictionary(
             r => r.Name,

@@ -34,6 +34,19 @@ public abstract class Resource(string name)
     /// <summary>Starts the resource and returns once it is healthy (or has finished, when it runs to completion).</summary>
     internal abstract Task StartAsync(RunContext context, CancellationToken cancellationToken);
 
+    /// <summary>Whether the dashboard may start its processes again once they ended (a one-shot migration: no).</summary>
+    internal virtual bool CanStartAgain => false;
+
+    /// <summary>Whether the dashboard may stop it and leave it stopped (a store every service depends on: no).</summary>
+    internal virtual bool MayStop => true;
+
+    /// <summary>
+    /// Starts process <paramref name="index"/>, which has ended, again as it was (same port, same environment) and
+    /// returns once it is healthy, as at the first start.
+    /// </summary>
+    internal virtual Task StartAgainAsync(int index, RunContext context, CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"{Name} cannot be started again.");
+
     internal virtual async Task StopAsync(CancellationToken cancellationToken) =>
         await Task.WhenAll(Processes.Select(p => p.StopAsync(cancellationToken)));
 

@@ -31,7 +31,16 @@ internal sealed class RunContext(AppHostOptions options, StateDirectory state, C
     /// <summary>The key every OTLP export must carry (<c>x-otlp-api-key</c>), a fresh one every run.</summary>
     public string OtlpApiKey { get; } = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
 
+    /// <summary>Signs a browser in to the dashboard (<c>/login?t=…</c>, printed at start), a fresh one every run.</summary>
+    public string BrowserToken { get; } = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
+
+    /// <summary>The address a developer opens: the dashboard's login with <see cref="BrowserToken"/>, or the dashboard when unsecured.</summary>
+    public string DashboardLoginUrl => Options.DashboardUnsecured ? DashboardUrl : $"{DashboardUrl}/login?t={BrowserToken}";
+
     public bool IsStopping { get; set; }
+
+    /// <summary>Every resource started and <c>endpoints.json</c> written: from now on the dashboard may stop and start processes.</summary>
+    public bool IsUp { get; set; }
 
     public void OnUnexpectedExit(ChildProcess process, int exitCode)
     {

@@ -58,7 +58,8 @@ one() { awk -v f="$2" '/^accepted /{for(i=1;i<=NF;i++) if($i==f) print $(i+1)}' 
 for quiet in 1 0; do
   bid_round "pair-$quiet" "--AppHost:Environment:apiservice-$quiet:OTEL_EXPORTER_OTLP_ENDPOINT="
   # The quiet replica must really be quiet: the dashboard knows only the other apiservice replica.
-  exporting=$(curl -sf "$(jq -r '.apphost.urls[0]' "$endpoints")/api/telemetry/resources" | jq '[.data[] | select(.name == "apiservice")] | length')
+  key=$(jq -r '.apphost.connectionString' "$endpoints" | sed -n 's/.*ApiKey=\([^;]*\).*/\1/p')   # the dashboard asks for it
+  exporting=$(curl -sf -H "x-otlp-api-key: $key" "$(jq -r '.apphost.urls[0]' "$endpoints")/api/telemetry/resources" | jq '[.data[] | select(.name == "apiservice")] | length')
   [ "$exporting" = 1 ] || { echo "bench: expected one exporting API replica, the dashboard knows $exporting"; exit 1; }
   loud=$((1 - quiet))
   echo "pair-$quiet $(one "pair-$quiet-$loud" accepted_per_s) $(one "pair-$quiet-$quiet" accepted_per_s) $(one "pair-$quiet-$loud" p99_ms) $(one "pair-$quiet-$quiet" p99_ms)" >>"$work/pairs.txt"

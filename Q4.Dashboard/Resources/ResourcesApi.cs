@@ -1,27 +1,55 @@
-using System.Net;
-using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Q4.Dashboard.Telemetry;
 
 namespace Q4.Dashboard.Resources;
 
-/// <summary>The resources the AppHost runs: each one's state, URLs and pids, and its console log.</summary>
+/// <summary>
+/// The resources the AppHost runs: each one's state, URLs and pids, and its console log; and, for programs, the
+/// actions the page offers: <c>POST /api/resources/{name}/stop|start|restart</c>, where the name is a resource's (all
+/// its processes) or one replica's. Each answers once the action is done, with the resource as it is then.
+/// </summary>
 public static class ResourcesApi
 {
-    public static IEndpointRouteBuilder MapResourcesApi(this IEndpointRouteBuilder app)
+    public static RouteGroupBuilder MapResourcesApi(this IEndpointRouteBuilder endpoints)
     {
+        var app = endpoints.MapGroup("");
         app.MapGet("/api/resources", (IResourceService resources) => TypedResults.Ok(resources.GetResources()));
+
+        app.MapPost("/api/resources/{name}/{action}", ActAsync);
 
         app.MapGet("/logs/{process}", Results<ContentHttpResult, NotFound> (string process, IResourceService resources) =>
             resources.ConsoleLogPath(process) is { } path
                 ? TypedResults.Text(Tail(path, 256 * 1024), "text/plain; charset=utf-8")
                 : TypedResults.NotFound());
-
-        app.MapGet("/", (IResourceService resources) => TypedResults.Content(Page(resources.GetResources()), "text/html; charset=utf-8"));
         return app;
     }
+
+    private static async Task<Results<Ok<ResourceSnapshot>, ProblemHttpResult>> ActAsync(
+        string name, string action, IResourceService resources, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return TypedResults.Ok(await RunAsync(resources, action, name, cancellationToken));
+        }
+        catch (ResourceActionException e)
+        {
+            return TelemetryApi.Problem(e.Status, e.Code, e.Message);
+        }
+    }
+
+    /// <summary>Runs one of <see cref="ResourceActions"/>; the page and the API share it.</summary>
+    public static Task<ResourceSnapshot> RunAsync(IResourceService resources, string action, string name, CancellationToken cancellationToken) =>
+        action switch
+        {
+            ResourceActions.Stop => resources.StopAsync(name, cancellationToken),
+            ResourceActions.Start => resources.StartAsync(name, cancellationToken),
+            ResourceActions.Restart => resources.RestartAsync(name, cancellationToken),
+            _ => throw new ResourceActionException(StatusCodes.Status404NotFound, "unknown_action",
+                $"There is no action '{action}'; the actions are {ResourceActions.Stop}, {ResourceActions.Start} and {ResourceActions.Restart}."),
+        };
 
     private static string Tail(string path, int bytes)
     {
@@ -29,30 +57,5 @@ public static class ResourcesApi
         stream.Seek(Math.Max(0, stream.Length - bytes), SeekOrigin.Begin);
         using var reader = new StreamReader(stream);
         return reader.ReadToEnd();
-    }
-
-    private static string Page(IReadOnlyList<ResourceSnapshot> resources)
-    {
-        var html = new StringBuilder("""
-            <!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="5">
-            <title>Q4 AppHost</title><style>body{font-family:system-ui,sans-serif;margin:2rem}
-            table{border-collapse:collapse}td,th{padding:.3rem .8rem;border-bottom:1px solid #ddd;text-align:left}
-            .Healthy,.Finished{color:#080}.Failed,.Exited{color:#c00}</style></head><body><h1>Q4 resources</h1>
-            <table><tr><th>Resource</th><th>State</th><th>URLs</th><th>Processes (log)</th></tr>
-            """);
-        foreach (var resource in resources)
-        {
-            var state = resource.State;
-            html.Append($"<tr><td>{E(resource.Name)}</td><td class=\"{E(state)}\">{E(state)}</td><td>");
-            html.AppendJoin("<br>", resource.Urls.Select(u => u.StartsWith("http") ? $"<a href=\"{E(u)}\">{E(u)}</a>" : E(u)));
-            html.Append("</td><td>");
-            html.AppendJoin("<br>", resource.Processes.Select(p =>
-                $"<a href=\"/logs/{E(p.Name)}\">{E(p.Name)}</a> pid {p.Pid}" +
-                (p.ExitCode is { } code ? $" exited ({code})" : "")));
-            html.Append("</td></tr>");
-        }
-        return html.Append("</table></body></html>").ToString();
-
-        static string E(string text) => WebUtility.HtmlEncode(text);
     }
 }

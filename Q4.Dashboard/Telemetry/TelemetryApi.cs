@@ -1,4 +1,3 @@
-using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -12,8 +11,8 @@ namespace Q4.Dashboard.Telemetry;
 /// <summary>
 /// The telemetry the dashboard received, over HTTP in OTLP JSON (<c>{data, totalCount, returnedCount}</c>, the shape of
 /// Aspire's dashboard API): for tests, scripts and the dashboard's own pages. With <c>follow=true</c>, spans, logs and
-/// metrics stream as NDJSON, one item a line, first the newest that match and then each as it arrives. A request from
-/// outside this machine carries the OTLP key (<c>x-otlp-api-key</c>), as an export does.
+/// metrics stream as NDJSON, one item a line, first the newest that match and then each as it arrives. Like every
+/// page of the dashboard, it answers a signed-in browser or a program that sends the OTLP key (<c>x-otlp-api-key</c>).
 /// </summary>
 public static class TelemetryApi
 {
@@ -27,16 +26,17 @@ public static class TelemetryApi
         return services;
     }
 
-    public static IEndpointRouteBuilder MapTelemetryApi(this IEndpointRouteBuilder app)
+    public static RouteGroupBuilder MapTelemetryApi(this IEndpointRouteBuilder app)
     {
-        var telemetry = app.MapGroup("/api/telemetry").AddEndpointFilter(RequireKeyFromElsewhere);
+        var telemetry = app.MapGroup("/api/telemetry");
         telemetry.MapGet("/resources", GetResources);
         telemetry.MapGet("/traces", GetTraces);
         telemetry.MapGet("/traces/{traceId}", GetTrace);
         telemetry.MapGet("/spans", GetSpans);
         telemetry.MapGet("/logs", GetLogs);
         telemetry.MapGet("/metrics", GetMetrics);
-        return app;
+        telemetry.MapTelemetryExport();
+        return telemetry;
     }
 
     /// <summary>Every resource (each replica once) that sent telemetry.</summary>
@@ -64,7 +64,7 @@ public static class TelemetryApi
     /// <summary>Every span of a trace, from whichever resources sent them.</summary>
     private static Results<Ok<TelemetryPage>, ProblemHttpResult> GetTrace(string traceId, TelemetryStore store)
     {
-        if (!IsTraceId(traceId))
+        if (!TelemetryText.IsTraceId(traceId))
         {
             return Problem(StatusCodes.Status400BadRequest, "invalid_trace_id", "A trace id is 32 hexadecimal digits.");
         }
@@ -86,7 +86,7 @@ public static class TelemetryApi
         {
             return refusal;
         }
-        if (linkedTo is not null && !IsTraceId(linkedTo))
+        if (linkedTo is not null && !TelemetryText.IsTraceId(linkedTo))
         {
             return Problem(StatusCodes.Status400BadRequest, "invalid_trace_id", "A trace id is 32 hexadecimal digits.");
         }
@@ -98,7 +98,7 @@ public static class TelemetryApi
     }
 
     /// <summary>Severity names a query may ask for, and the lowest OTLP severity number of each.</summary>
-    private static readonly Dictionary<string, int> Severities = new(StringComparer.OrdinalIgnoreCase)
+    internal static readonly Dictionary<string, int> Severities = new(StringComparer.OrdinalIgnoreCase)
     {
         ["trace"] = 1, ["debug"] = 5, ["information"] = 9, ["warning"] = 13, ["error"] = 17, ["critical"] = 21,
     };
@@ -144,26 +144,8 @@ public static class TelemetryApi
             : TypedResults.Ok(new TelemetryPage(OtlpJson.ResourceMetrics(points.Items), points.TotalCount, points.Items.Count));
     }
 
-    /// <summary>
-    /// Loopback callers (the AppHost's own machine: a developer, a test, the dashboard's pages) read freely; any other
-    /// carries the OTLP key, or gets 401 and nothing.
-    /// </summary>
-    internal static async ValueTask<object?> RequireKeyFromElsewhere(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
-    {
-        var http = invocation.HttpContext;
-        var key = http.RequestServices.GetRequiredService<IOptions<OtlpOptions>>().Value.ApiKey;
-        return MayRead(http.Connection.RemoteIpAddress, http.Request.Headers[OtlpApi.ApiKeyHeader].ToString(), key)
-            ? await next(invocation)
-            : Problem(StatusCodes.Status401Unauthorized, "invalid_api_key", $"From outside this machine, the {OtlpApi.ApiKeyHeader} header is required.");
-    }
-
-    internal static bool MayRead(IPAddress? caller, string sentKey, string key) =>
-        (caller is not null && IPAddress.IsLoopback(caller.IsIPv4MappedToIPv6 ? caller.MapToIPv4() : caller)) || OtlpApi.KeyMatches(sentKey, key);
-
     private static ProblemHttpResult? InvalidLimit(int? limit) =>
         limit is < 1 or > MaxLimit ? Problem(StatusCodes.Status400BadRequest, "invalid_query", $"limit is from 1 to {MaxLimit}.") : null;
-
-    private static bool IsTraceId(string value) => value.Length == 32 && value.All(char.IsAsciiHexDigit);
 
     internal static ProblemHttpResult Problem(int status, string code, string detail) =>
         TypedResults.Problem(detail, statusCode: status, extensions: new Dictionary<string, object?> { ["code"] = code });

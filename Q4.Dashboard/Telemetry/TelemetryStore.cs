@@ -25,7 +25,7 @@ public sealed record Matches<T>(IReadOnlyList<T> Items, int TotalCount, long Pos
 /// One lock guards it; an export is checked whole before any of it is kept, so a bad one changes nothing. Every item
 /// kept gets the next number of one sequence, so a reader that follows the store asks for what came after its last.
 /// </summary>
-public sealed class TelemetryStore(IOptions<TelemetryLimits> limits)
+public sealed partial class TelemetryStore(IOptions<TelemetryLimits> limits)
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<string, List<StoredSpan>> _traces = [];

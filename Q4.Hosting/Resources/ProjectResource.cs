@@ -1,4 +1,6 @@
+using System.Text.Json;
 using Q4.Dashboard.Otlp;
+using Q4.Dashboard.Resources;
 using Q4.Hosting.Publishing;
 
 namespace Q4.Hosting;
@@ -10,7 +12,8 @@ public sealed class ProjectResource(string name, IProjectMetadata project) : Res
     private const string HealthKeyHeader = "Q4-Health-Key";
 
     private readonly List<int> _ports = [];
-    private readonly List<ChildProcess> _replicas = [];
+    /// <summary>Replaced whole, never changed in place, so readers enumerate it while a replica is started again.</summary>
+    private ChildProcess[] _replicas = [];
 
     public IProjectMetadata Project { get; } = project;
 
@@ -53,6 +56,54 @@ public sealed class ProjectResource(string name, IProjectMetadata project) : Res
 
     internal override IEnumerable<Tool> RequiredTools => [];
 
+    internal override bool CanStartAgain => !RunsToCompletion;
+
+    /// <summary>The replica's process again, on its own port with its own environment, so its address stays valid for all.</summary>
+    internal override async Task StartAgainAsync(int index, RunContext context, CancellationToken cancellationToken)
+    {
+        var replicas = _replicas.ToArray();
+        var process = replicas[index].Again();
+        replicas[index] = process;
+        _replicas = replicas;
+        process.Start();
+        await WaitUntilHealthyAsync(context, index, process, cancellationToken);
+    }
+
+    /// <summary>What the replica's health endpoint answers now (its checks with their reasons), or null without one.</summary>
+    internal async Task<HealthReport?> CheckHealthAsync(RunContext context, int replica, CancellationToken cancellationToken)
+    {
+        if (HealthCheckPath is null)
+        {
+            return null;
+        }
+        using var response = await SendHealthRequestAsync(context, replica, cancellationToken);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+        var checks = json.RootElement.TryGetProperty("checks", out var entries) && entries.ValueKind == JsonValueKind.Object
+            ? entries.EnumerateObject().Select(check => new HealthCheckEntry(
+                check.Name,
+                check.Value.TryGetProperty("status", out var status) ? status.GetString() ?? "" : "",
+                check.Value.TryGetProperty("description", out var description) && description.ValueKind == JsonValueKind.String ? description.GetString() : null)).ToList()
+            : [];
+        var overall = json.RootElement.TryGetProperty("status", out var value) ? value.GetString() ?? "" : $"HTTP {(int)response.StatusCode}";
+        return new HealthReport(overall, checks, DateTimeOffset.Now);
+    }
+
+    private async Task<HttpResponseMessage> SendHealthRequestAsync(RunContext context, int replica, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, Urls[replica] + HealthCheckPath);
+        request.Headers.Add(HealthKeyHeader, context.HealthKey);
+        return await context.Http.SendAsync(request, cancellationToken);
+    }
+
+    private Task WaitUntilHealthyAsync(RunContext context, int replica, ChildProcess process, CancellationToken cancellationToken) =>
+        HealthCheckPath is null
+            ? Task.CompletedTask
+            : context.WaitUntilHealthyAsync(process.Name, [process], async ct =>
+            {
+                using var response = await SendHealthRequestAsync(context, replica, ct);
+                return response.IsSuccessStatusCode;
+            }, cancellationToken);
+
     internal override void Allocate(RunContext context)
     {
         if (FixedPort is not null && Replicas > 1)
@@ -81,7 +132,7 @@ public sealed class ProjectResource(string name, IProjectMetadata project) : Res
                 Environment = EnvironmentFor(context, instance, Urls[replica]),
             };
             var process = new ChildProcess(instance, spec, context);
-            _replicas.Add(process);
+            _replicas = [.. _replicas, process];
             if (!RunsToCompletion)
             {
                 process.Start();
@@ -99,18 +150,7 @@ public sealed class ProjectResource(string name, IProjectMetadata project) : Res
             return;
         }
 
-        if (HealthCheckPath is null)
-        {
-            return;
-        }
-        await Task.WhenAll(_replicas.Select((process, replica) =>
-            context.WaitUntilHealthyAsync(process.Name, [process], async ct =>
-            {
-                using var request = new HttpRequestMessage(HttpMethod.Get, Urls[replica] + HealthCheckPath);
-                request.Headers.Add(HealthKeyHeader, context.HealthKey);
-                using var response = await context.Http.SendAsync(request, ct);
-                return response.IsSuccessStatusCode;
-            }, cancellationToken)));
+        await Task.WhenAll(_replicas.Select((process, replica) => WaitUntilHealthyAsync(context, replica, process, cancellationToken)));
     }
 
     /// <summary>

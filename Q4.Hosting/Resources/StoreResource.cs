@@ -9,7 +9,16 @@ public abstract class StoreResource(string name) : Resource(name)
 
     internal override int StopOrder => StopOrders.Store;
 
-    internal override IReadOnlyList<ChildProcess> Processes => _process is null ? [] : [_process];
+    internal override IReadOnlyList<ChildProcess> Processes => _process is { } process ? [process] : [];
+
+    internal override bool CanStartAgain => true;
+
+    /// <summary>Stopped for good, every service that uses it would fail; restarted, they ride out the short gap.</summary>
+    internal override bool MayStop => false;
+
+    /// <summary>Runs the store's start once more: the same port, password and data folder, the same health check.</summary>
+    internal override Task StartAgainAsync(int index, RunContext context, CancellationToken cancellationToken) =>
+        StartAsync(context, cancellationToken);
 
     internal override void Allocate(RunContext context) => Port = context.Ports.Allocate(Name);
 
@@ -19,7 +28,8 @@ public abstract class StoreResource(string name) : Resource(name)
 
     private protected void StartServer(RunContext context, ProcessSpec spec)
     {
-        _process = new ChildProcess(Name, spec, context);
-        _process.Start();
+        var process = new ChildProcess(Name, spec, context) { Restarts = _process is { } earlier ? earlier.Restarts + 1 : 0 };
+        _process = process;
+        process.Start();
     }
 }

@@ -234,20 +234,6 @@ public sealed class TelemetryApiTests(GraphFixture graph)
         Assert.DoesNotContain(service, (await dashboard.GetStringAsync("/api/telemetry/resources", Cancellation)));
     }
 
-    [Fact]
-    public void Only_callers_on_this_machine_read_telemetry_without_the_key()
-    {
-        const string key = "the-key";
-        Assert.True(TelemetryApi.MayRead(IPAddress.Loopback, "", key));
-        Assert.True(TelemetryApi.MayRead(IPAddress.IPv6Loopback, "", key));
-        Assert.True(TelemetryApi.MayRead(IPAddress.Parse("::ffff:127.0.0.1"), "", key));
-        Assert.False(TelemetryApi.MayRead(IPAddress.Parse("10.1.2.3"), "", key));
-        Assert.False(TelemetryApi.MayRead(IPAddress.Parse("10.1.2.3"), "the-kez", key));
-        Assert.False(TelemetryApi.MayRead(null, "", key));
-        Assert.True(TelemetryApi.MayRead(IPAddress.Parse("10.1.2.3"), key, key));
-    }
-
-
     private static async Task<HttpResponseMessage> PostAsync(HttpClient otlp, string path, byte[] body, string key)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(body) };

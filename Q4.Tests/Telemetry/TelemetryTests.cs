@@ -338,7 +338,7 @@ public sealed class TelemetryTests(GraphFixture graph)
             TraceId = ByteString.CopyFrom(traceId),
             SpanId = ByteString.CopyFrom(spanId ?? RandomNumberGenerator.GetBytes(8)),
             Name = name,
-            Kind = Dashboard.Otlp.Proto.Span.Types.SpanKind.Internal,
+            Kind = Q4.Dashboard.Otlp.Proto.Span.Types.SpanKind.Internal,
             StartTimeUnixNano = now,
             EndTimeUnixNano = now + 1_000_000,
         };
