@@ -1,3 +1,4 @@
+using System.Globalization;
 using Q4.Dashboard.Otlp.Proto;
 
 namespace Q4.Dashboard.Telemetry;
@@ -5,7 +6,8 @@ namespace Q4.Dashboard.Telemetry;
 /// <summary>
 /// Telemetry as OTLP JSON (the shape of the OTLP/HTTP JSON encoding, which the telemetry API answers in): resources,
 /// then scopes, then spans, log records or metrics; ids in lowercase hex, times in Unix nanoseconds and 64-bit integers
-/// as strings, attribute values typed.
+/// as strings, attribute values typed, and doubles that JSON has no number for (NaN, ±Infinity) as
+/// the strings protobuf's JSON mapping reads back.
 /// </summary>
 public static class OtlpJson
 {
@@ -79,7 +81,7 @@ public static class OtlpJson
             startTimeUnixNano = number.StartTimeUnixNano.ToString(),
             timeUnixNano = number.TimeUnixNano.ToString(),
             asInt = number.ValueCase == NumberDataPoint.ValueOneofCase.AsInt ? number.AsInt.ToString() : null,
-            asDouble = number.ValueCase == NumberDataPoint.ValueOneofCase.AsDouble ? number.AsDouble : (double?)null,
+            asDouble = number.ValueCase == NumberDataPoint.ValueOneofCase.AsDouble ? Number(number.AsDouble) : null,
         },
         HistogramDataPoint histogram => new
         {
@@ -87,11 +89,11 @@ public static class OtlpJson
             startTimeUnixNano = histogram.StartTimeUnixNano.ToString(),
             timeUnixNano = histogram.TimeUnixNano.ToString(),
             count = histogram.Count.ToString(),
-            sum = histogram.HasSum ? histogram.Sum : (double?)null,
+            sum = histogram.HasSum ? Number(histogram.Sum) : null,
             bucketCounts = histogram.BucketCounts.Select(c => c.ToString()),
-            explicitBounds = histogram.ExplicitBounds,
-            min = histogram.HasMin ? histogram.Min : (double?)null,
-            max = histogram.HasMax ? histogram.Max : (double?)null,
+            explicitBounds = histogram.ExplicitBounds.Select(Number),
+            min = histogram.HasMin ? Number(histogram.Min) : null,
+            max = histogram.HasMax ? Number(histogram.Max) : null,
         },
         ExponentialHistogramDataPoint exponential => new
         {
@@ -99,13 +101,13 @@ public static class OtlpJson
             startTimeUnixNano = exponential.StartTimeUnixNano.ToString(),
             timeUnixNano = exponential.TimeUnixNano.ToString(),
             count = exponential.Count.ToString(),
-            sum = exponential.HasSum ? exponential.Sum : (double?)null,
+            sum = exponential.HasSum ? Number(exponential.Sum) : null,
             scale = exponential.Scale,
             zeroCount = exponential.ZeroCount.ToString(),
             positive = Buckets(exponential.Positive),
             negative = Buckets(exponential.Negative),
-            min = exponential.HasMin ? exponential.Min : (double?)null,
-            max = exponential.HasMax ? exponential.Max : (double?)null,
+            min = exponential.HasMin ? Number(exponential.Min) : null,
+            max = exponential.HasMax ? Number(exponential.Max) : null,
         },
         SummaryDataPoint summary => (object)new
         {
@@ -113,8 +115,8 @@ public static class OtlpJson
             startTimeUnixNano = summary.StartTimeUnixNano.ToString(),
             timeUnixNano = summary.TimeUnixNano.ToString(),
             count = summary.Count.ToString(),
-            sum = summary.Sum,
-            quantileValues = summary.QuantileValues.Select(q => new { quantile = q.Quantile, value = q.Value }),
+            sum = Number(summary.Sum),
+            quantileValues = summary.QuantileValues.Select(q => new { quantile = Number(q.Quantile), value = Number(q.Value) }),
         },
         _ => new { },
     };
@@ -158,12 +160,15 @@ public static class OtlpJson
         AnyValue.ValueOneofCase.StringValue => new { stringValue = value.StringValue },
         AnyValue.ValueOneofCase.BoolValue => new { boolValue = value.BoolValue },
         AnyValue.ValueOneofCase.IntValue => new { intValue = value.IntValue.ToString() },
-        AnyValue.ValueOneofCase.DoubleValue => new { doubleValue = value.DoubleValue },
+        AnyValue.ValueOneofCase.DoubleValue => new { doubleValue = Number(value.DoubleValue) },
         AnyValue.ValueOneofCase.ArrayValue => new { arrayValue = new { values = value.ArrayValue.Values.Select(Value) } },
         AnyValue.ValueOneofCase.KvlistValue => new { kvlistValue = new { values = Attributes(value.KvlistValue.Values) } },
         AnyValue.ValueOneofCase.BytesValue => new { bytesValue = value.BytesValue.ToBase64() },
         _ => null,
     };
+
+    /// <summary>A double as OTLP JSON holds it: a number, or <c>"NaN"</c>, <c>"Infinity"</c> or <c>"-Infinity"</c> as a string.</summary>
+    private static object Number(double value) => double.IsFinite(value) ? value : value.ToString(CultureInfo.InvariantCulture);
 
     private static string Hex(Google.Protobuf.ByteString bytes) => Convert.ToHexStringLower(bytes.Span);
 }

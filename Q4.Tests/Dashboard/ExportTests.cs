@@ -30,9 +30,14 @@ public sealed class ExportTests(DashboardGraph graph)
     {
         using var dashboard = graph.App.CreateHttpClient("apphost");
         var traceId = await BidTraceAsync(dashboard);
+        // Metrics arrive every few seconds, apart from the bid's trace: the export is taken once the bid was counted.
+        Assert.True(await SyncStore.EventuallyAsync(async () =>
+            (await dashboard.GetFromJsonAsync<JsonElement>("/api/telemetry/metrics?name=q4.bids.accepted&limit=1", Cancellation))
+                .GetProperty("totalCount").GetInt32() > 0, Arrival), "q4.bids.accepted did not reach the dashboard");
 
         using var response = await dashboard.GetAsync("/api/telemetry/export", Cancellation);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(response.StatusCode == HttpStatusCode.OK,
+            $"export answered {(int)response.StatusCode}; the AppHost's output ends:\n{graph.App.Output[^Math.Min(graph.App.Output.Length, 6000)..]}");
         Assert.Equal("application/zip", response.Content.Headers.ContentType?.MediaType);
         Assert.EndsWith(".zip", response.Content.Headers.ContentDisposition?.FileName?.Trim('"'));
         using var zip = new ZipArchive(new MemoryStream(await response.Content.ReadAsByteArrayAsync(Cancellation)));
@@ -129,6 +134,29 @@ public sealed class ExportTests(DashboardGraph graph)
         }
         var kept = await dashboard.GetFromJsonAsync<JsonElement>($"/api/telemetry/traces/{traceId}", Cancellation);
         Assert.Contains("never kept", kept.GetRawText());
+    }
+
+    [Fact]
+    public async Task A_double_json_has_no_number_for_is_answered_and_exported_as_the_string_otlp_json_writes()
+    {
+        using var dashboard = graph.App.CreateHttpClient("apphost");
+        var resource = $"nan-{Guid.NewGuid():n}"[..20];
+        using (var imported = await PostZipAsync(dashboard, Zip(("metrics.json", GaugeJson(resource, "NaN", "Infinity", "-Infinity")))))
+        {
+            Assert.Equal(HttpStatusCode.OK, imported.StatusCode);
+        }
+
+        using (var metrics = await dashboard.GetAsync($"/api/telemetry/metrics?resource={resource}", Cancellation))
+        {
+            Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
+            Assert.Equal(["NaN", "Infinity", "-Infinity"], AsDoubles(JsonNode.Parse(await metrics.Content.ReadAsStringAsync(Cancellation))!["data"]!));
+        }
+        using var export = await dashboard.GetAsync("/api/telemetry/export", Cancellation);
+        Assert.Equal(HttpStatusCode.OK, export.StatusCode);
+        using var zip = new ZipArchive(new MemoryStream(await export.Content.ReadAsByteArrayAsync(Cancellation)));
+        var exported = Json(zip, "metrics.json")["resourceMetrics"]!.AsArray()
+            .Single(r => r!["resource"]!["name"]!.GetValue<string>() == resource)!;
+        Assert.Equal(["NaN", "Infinity", "-Infinity"], AsDoubles(exported));
     }
 
     [Fact]
@@ -294,6 +322,26 @@ public sealed class ExportTests(DashboardGraph graph)
             dataPoints = new[] { new { attributes = Array.Empty<object>(), startTimeUnixNano = Now().ToString(), timeUnixNano = Now().ToString(), asInt = "5", asDouble = (double?)null } },
         },
     });
+
+    /// <summary>A metrics.json of one gauge with a point for each of <paramref name="values"/> (OTLP JSON's doubles, as strings).</summary>
+    private static string GaugeJson(string resource, params string[] values) => Otlp("resourceMetrics", resource, "scopeMetrics", "metrics", new
+    {
+        name = "test.not_a_number",
+        gauge = new
+        {
+            dataPoints = values.Select((value, i) => new { timeUnixNano = (Now() + (ulong)i).ToString(), asDouble = value }).ToArray(),
+        },
+    });
+
+    /// <summary>Every <c>asDouble</c> under <paramref name="node"/>, as its JSON text would read (a string's value, or a number).</summary>
+    private static List<string> AsDoubles(JsonNode node) => node switch
+    {
+        JsonObject json => [.. json.SelectMany(p => p.Key == "asDouble" && p.Value is JsonValue value
+            ? [value.GetValueKind() == JsonValueKind.String ? value.GetValue<string>() : value.ToJsonString()]
+            : p.Value is null ? [] : AsDoubles(p.Value))],
+        JsonArray array => [.. array.OfType<JsonNode>().SelectMany(AsDoubles)],
+        _ => [],
+    };
 
     /// <summary>OTLP JSON's nesting around one item: a resource named <paramref name="service"/>, a scope, the item.</summary>
     private static string Otlp(string resources, string service, string scopes, string items, object item) => JsonSerializer.Serialize(
