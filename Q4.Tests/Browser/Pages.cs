@@ -59,6 +59,16 @@ public static class Pages
     /// </summary>
     public static async Task AssertAccessibleAsync(this IPage page)
     {
+        // A Blazor page replaces its prerendered <title> when its circuit starts; scanned in that instant it has none.
+        // So the scan waits a little for a title: a page that has none at all still fails below, with axe's words.
+        try
+        {
+            await page.WaitForFunctionAsync("() => document.title.length > 0", null, new() { Timeout = 5_000 });
+        }
+        catch (TimeoutException)
+        {
+            // No title yet: axe says so below.
+        }
         AxeResult result;
         try
         {

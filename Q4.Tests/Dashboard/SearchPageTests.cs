@@ -55,6 +55,7 @@ public sealed class SearchPageTests(DashboardGraph graph)
         await page.ScreenshotAsync("dashboard-search");
 
         await page.GotoAsync($"/search?q=nothing-like-{Guid.NewGuid():n}");
+        await page.WaitForLiveAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Nothing kept mentions");
         await Assertions.Expect(spans).ToHaveCountAsync(0);
         await page.AssertAccessibleAsync();
