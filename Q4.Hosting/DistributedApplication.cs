@@ -113,7 +113,16 @@ public sealed class DistributedApplication
 
             await using var app = _host.Build();
             app.MapDashboard(dashboard);
-            await app.RunAsync();
+            try
+            {
+                await app.StartAsync();
+            }
+            catch (OperationCanceledException) when (app.Lifetime.ApplicationStopping.IsCancellationRequested)
+            {
+                // Told to stop while starting (a resource failed, or Ctrl+C) before the web server had bound its ports:
+                // the host gives up its start, and what had started is stopped below, as on any stop.
+            }
+            await app.WaitForShutdownAsync();
         }
         catch (AppHostException e)
         {

@@ -29,7 +29,8 @@ internal sealed class Orchestrator(
             context.Log.Error(_firstFailure is AppHostException ? _firstFailure.Message : $"{_firstFailure}");
             context.Log.Error("Q4 did not start; stopping what did.");
             Environment.ExitCode = 1;
-            lifetime.StopApplication();
+            // Once the host has started (at once if it has): a stop while its web server binds would fail the start itself.
+            lifetime.ApplicationStarted.Register(lifetime.StopApplication);
             return;
         }
 
