@@ -118,7 +118,10 @@ public sealed class AppHostProcess : IAsyncDisposable
             ? url
             : throw new InvalidOperationException($"The AppHost printed no dashboard address:\n{Output}");
 
-    /// <summary>Waits for the endpoints file that this AppHost writes once its graph is healthy.</summary>
+    /// <summary>
+    /// Waits for the endpoints file that this AppHost writes once its graph is healthy, and for the lines it prints just
+    /// after (the dashboard's address among them), which reach us through a pipe a moment later than the file.
+    /// </summary>
     private async Task WaitUntilReadyAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         var path = Path.Combine(StateDirectory, EndpointsFile.FileName);
@@ -126,7 +129,7 @@ public sealed class AppHostProcess : IAsyncDisposable
         while (true)
         {
             // A file left by an earlier, killed AppHost names that one's pid: not ours, keep waiting.
-            if (TryRead(path) is { } endpoints && endpoints.Resources["apphost"].Pids[0] == Pid)
+            if (TryRead(path) is { } endpoints && endpoints.Resources["apphost"].Pids[0] == Pid && Output.Contains("Ctrl+C stops everything."))
             {
                 _endpoints = endpoints;
                 return;

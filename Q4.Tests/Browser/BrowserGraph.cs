@@ -21,12 +21,11 @@ public class BrowserGraph : IAsyncLifetime
     private readonly List<ServiceProcess> _replacements = [];
     private readonly Dictionary<int, int> _apiPids = [];
     private AppHostProcess? _app;
-    private IPlaywright? _playwright;
-    private IBrowser? _browser;
+    private Chromium? _chromium;
 
     public AppHostProcess App => _app ?? throw new InvalidOperationException("The graph did not start.");
 
-    public IBrowser Browser => _browser ?? throw new InvalidOperationException("The browser did not start.");
+    private Chromium Chromium => _chromium ?? throw new InvalidOperationException("The browser did not start.");
 
     public string FrontendUrl => App.GetUrls("frontend")[0];
 
@@ -40,31 +39,13 @@ public class BrowserGraph : IAsyncLifetime
         ], TestContext.Current.CancellationToken);
         _app = await builder.BuildAsync(TestContext.Current.CancellationToken);
         await _app.StartAsync(TestContext.Current.CancellationToken);
-        // Slow machines: an expectation waits as long as an action may (the default is 5 s).
-        Assertions.SetDefaultExpectTimeout(15_000);
-        _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium.Path,
-            Args = Chromium.Arguments,
-        });
+        _chromium = await Chromium.LaunchAsync();
     }
 
     /// <summary>A fresh browser profile (cookies of its own) at desktop size, or phone size.</summary>
-    public async Task<IBrowserContext> NewContextAsync(bool javaScript = true, bool phone = false)
-    {
-        var context = await Browser.NewContextAsync(new BrowserNewContextOptions
-        {
-            BaseURL = FrontendUrl,
-            JavaScriptEnabled = javaScript,
-            ViewportSize = phone ? new ViewportSize { Width = 390, Height = 844 } : new ViewportSize { Width = 1280, Height = 900 },
-            IsMobile = phone,
-            Locale = "en-US",
-            TimezoneId = "Europe/Berlin",
-        });
-        context.SetDefaultTimeout(15_000);
-        return context;
-    }
+    public Task<IBrowserContext> NewContextAsync(bool javaScript = true, bool phone = false) =>
+        Chromium.NewContextAsync(FrontendUrl,
+            phone ? new ViewportSize { Width = 390, Height = 844 } : new ViewportSize { Width = 1280, Height = 900 }, javaScript, phone);
 
     /// <summary>The process of API replica <paramref name="replica"/> now (a restarted one's, after a kill).</summary>
     public int ApiPid(int replica) => _apiPids.GetValueOrDefault(replica, App.GetPids("apiservice")[replica]);
@@ -104,11 +85,10 @@ public class BrowserGraph : IAsyncLifetime
         {
             await replacement.DisposeAsync();
         }
-        if (_browser is not null)
+        if (_chromium is not null)
         {
-            await _browser.DisposeAsync();
+            await _chromium.DisposeAsync();
         }
-        _playwright?.Dispose();
         if (_app is not null)
         {
             await _app.DisposeAsync();

@@ -84,6 +84,9 @@ public sealed class LiveRelayTests(BrowserGraph graph)
         // A front-end replica of its own, which gives up on a silent stream after 20 s (the API's heartbeat is 15 s).
         var environment = ServiceProcess.FrontendEnvironment(graph.App);
         environment["Live__UpstreamSilence"] = "00:00:20";
+        // And waits long enough for its first stream from the API: a fresh process on a loaded machine has taken more
+        // than the default 5 s, and then it forwards the browser to the API directly, which is not what this tests.
+        environment["Live__OpenTimeout"] = "00:00:30";
         environment["Logging__Console__TimestampFormat"] = "HH:mm:ss.fff ";
         environment["Logging__Console__UseUtcTimestamp"] = "true";
         await using var frontend = await ServiceProcess.StartAsync(new Projects.Q4_Frontend(), environment, Cancellation);

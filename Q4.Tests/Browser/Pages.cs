@@ -26,7 +26,6 @@ public static class Pages
         await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Sign out" })).ToBeVisibleAsync();
     }
 
-    /// <summary>Saves the page as <c>screenshots/&lt;name&gt;.png</c> (the whole page) and returns the path.</summary>
     /// <summary>
     /// Opens the home page once its rows show <paramref name="auctionId"/>: the rows are read at most once a second
     /// for everyone (and the API caches searches for a second too), so a just-listed auction may take two to appear.
@@ -46,6 +45,7 @@ public static class Pages
         await page.GotoAsync("/");
     }
 
+    /// <summary>Saves the page as <c>screenshots/&lt;name&gt;.png</c> (the whole page) and returns the path.</summary>
     public static async Task<string> ScreenshotAsync(this IPage page, string name)
     {
         var path = System.IO.Path.Combine(ScreenshotDirectory, name + ".png");

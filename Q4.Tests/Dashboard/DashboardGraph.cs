@@ -10,12 +10,11 @@ namespace Q4.Tests.Dashboard;
 public sealed class DashboardGraph : IAsyncLifetime
 {
     private AppHostProcess? _app;
-    private IPlaywright? _playwright;
-    private IBrowser? _browser;
+    private Chromium? _chromium;
 
     public AppHostProcess App => _app ?? throw new InvalidOperationException("The graph did not start.");
 
-    public IBrowser Browser => _browser ?? throw new InvalidOperationException("The browser did not start.");
+    private Chromium Chromium => _chromium ?? throw new InvalidOperationException("The browser did not start.");
 
     public string DashboardUrl => App.GetUrls("apphost")[0];
 
@@ -24,28 +23,11 @@ public sealed class DashboardGraph : IAsyncLifetime
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Q4_AppHost>(TestContext.Current.CancellationToken);
         _app = await builder.BuildAsync(TestContext.Current.CancellationToken);
         await _app.StartAsync(TestContext.Current.CancellationToken);
-        Assertions.SetDefaultExpectTimeout(15_000);
-        _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium.Path,
-            Args = Chromium.Arguments,
-        });
+        _chromium = await Chromium.LaunchAsync();
     }
 
     /// <summary>A fresh browser profile at desktop size, not signed in.</summary>
-    public async Task<IBrowserContext> NewContextAsync()
-    {
-        var context = await Browser.NewContextAsync(new BrowserNewContextOptions
-        {
-            BaseURL = DashboardUrl,
-            ViewportSize = new ViewportSize { Width = 1440, Height = 900 },
-            Locale = "en-US",
-            TimezoneId = "Europe/Berlin",
-        });
-        context.SetDefaultTimeout(15_000);
-        return context;
-    }
+    public Task<IBrowserContext> NewContextAsync() => Chromium.NewContextAsync(DashboardUrl, new ViewportSize { Width = 1440, Height = 900 });
 
     /// <summary>
     /// A page signed in the way a developer signs in: the login address the AppHost printed, which leaves a cookie and
@@ -67,11 +49,10 @@ public sealed class DashboardGraph : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
-        if (_browser is not null)
+        if (_chromium is not null)
         {
-            await _browser.DisposeAsync();
+            await _chromium.DisposeAsync();
         }
-        _playwright?.Dispose();
         if (_app is not null)
         {
             await _app.DisposeAsync();
@@ -89,7 +70,7 @@ public sealed class DashboardCollection : ICollectionFixture<DashboardGraph>
 public static class DashboardPages
 {
     /// <summary>
-    /// Waits until the page's interactive circuit is up (the layout marks <c>body</c> with <c>data-live</c> once it
+    /// Waits until the page's interactive circuit is up (the layout marks itself with <c>data-live</c> once it
     /// rendered interactively), so clicks reach the server.
     /// </summary>
     public static Task WaitForLiveAsync(this IPage page) =>
