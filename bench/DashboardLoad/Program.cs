@@ -7,10 +7,10 @@ using Google.Protobuf;
 using Microsoft.Playwright;
 using Q4.Dashboard.Otlp.Proto;
 
-// The dashboard with a full store: sends it 50 000 spans (10 000 traces of 5, over two resources) and 10 000 log
-// records over OTLP/HTTP, then opens the traces and the structured logs pages in Debian's chromium and times each
-// from navigation to its first row of data, several times; reads the AppHost's memory (RSS) before and after.
-// Prints one JSON line.
+// The dashboard with a full store: opens the traces and the structured logs pages in Debian's chromium and times each
+// from navigation to its first row of data, several times, first with one trace and one log record stored (the
+// baseline, in the same run), then after sending 50 000 spans (10 000 traces of 5, over two resources) and 10 000 log
+// records more over OTLP/HTTP; reads the AppHost's memory (RSS) at each step. Prints one JSON line.
 //
 //   dotnet bench/DashboardLoad/bin/Release/net10.0/DashboardLoad.dll <login url> <otlp http endpoint> <api key> <apphost pid> [rounds]
 
@@ -23,6 +23,17 @@ var rounds = args.Length > 4 ? int.Parse(args[4]) : 5;
 const int Traces = 10_000, SpansPerTrace = 5, Logs = 10_000;
 
 using var http = new HttpClient { BaseAddress = otlp };
+await PostAsync("/v1/traces", MakeSpans(1).ToByteArray());
+await PostAsync("/v1/logs", MakeLogs(1).ToByteArray());
+var rssBaseline = Rss("VmRSS");
+
+using var playwright = await Playwright.CreateAsync();
+await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = "/usr/bin/chromium", Args = ["--no-sandbox", "--disable-gpu"] });
+var context = await browser.NewContextAsync(new() { ViewportSize = new() { Width = 1440, Height = 900 } });
+var page = await context.NewPageAsync();
+await page.GotoAsync(loginUrl.ToString());
+var baseline = await TimePagesAsync();
+
 var loading = Stopwatch.StartNew();
 for (var sent = 0; sent < Traces; sent += 200)
 {
@@ -39,28 +50,7 @@ reader.DefaultRequestHeaders.Add("x-otlp-api-key", key);
 var storedTraces = (await reader.GetFromJsonAsync<JsonElement>("/api/telemetry/traces?limit=1")).GetProperty("totalCount").GetInt32();
 var storedLogs = (await reader.GetFromJsonAsync<JsonElement>("/api/telemetry/logs?limit=1")).GetProperty("totalCount").GetInt32();
 var rssLoaded = Rss("VmRSS");
-
-using var playwright = await Playwright.CreateAsync();
-await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = "/usr/bin/chromium", Args = ["--no-sandbox", "--disable-gpu"] });
-var context = await browser.NewContextAsync(new() { ViewportSize = new() { Width = 1440, Height = 900 } });
-var page = await context.NewPageAsync();
-await page.GotoAsync(loginUrl.ToString());
-var pages = new Dictionary<string, List<double>>
-{
-    ["/traces"] = [],
-    ["/structured"] = [],
-};
-for (var round = 0; round < rounds; round++)
-{
-    foreach (var (path, times) in pages)
-    {
-        var text = path == "/traces" ? "dashboard-load request" : "dashboard-load record";
-        var clock = Stopwatch.StartNew();
-        await page.GotoAsync(new Uri(dashboard, path).ToString(), new() { WaitUntil = WaitUntilState.Commit });
-        await page.GetByText(text).First.WaitForAsync(new() { Timeout = 60_000 });
-        times.Add(clock.Elapsed.TotalMilliseconds);
-    }
-}
+var full = await TimePagesAsync();
 var rssAfter = Rss("VmRSS");
 var rssPeak = Rss("VmHWM");
 
@@ -69,18 +59,39 @@ var result = new Dictionary<string, object>
     ["storedTraces"] = storedTraces,
     ["storedLogs"] = storedLogs,
     ["loadSeconds"] = Math.Round(loadSeconds, 1),
+    ["rssBaselineMb"] = rssBaseline,
     ["rssLoadedMb"] = rssLoaded,
     ["rssAfterPagesMb"] = rssAfter,
     ["rssPeakMb"] = rssPeak,
 };
-foreach (var (path, times) in pages)
+foreach (var (path, times) in full)
 {
+    var name = path.Trim('/');
     var sorted = times.Order().ToArray();
-    result[$"{path.Trim('/')}FirstMs"] = Math.Round(times[0]);
-    result[$"{path.Trim('/')}MedianMs"] = Math.Round(sorted[sorted.Length / 2]);
-    result[$"{path.Trim('/')}MaxMs"] = Math.Round(sorted[^1]);
+    result[$"{name}FirstMs"] = Math.Round(times[0]);
+    result[$"{name}MedianMs"] = Math.Round(sorted[sorted.Length / 2]);
+    result[$"{name}MaxMs"] = Math.Round(sorted[^1]);
+    result[$"{name}BaselineMedianMs"] = Math.Round(baseline[path].Order().ElementAt(rounds / 2));
 }
 Console.WriteLine(JsonSerializer.Serialize(result));
+
+// Opens each page `rounds` times, timing each from navigation to its first row of the load's data.
+async Task<Dictionary<string, List<double>>> TimePagesAsync()
+{
+    var pages = new Dictionary<string, List<double>> { ["/traces"] = [], ["/structured"] = [] };
+    for (var round = 0; round < rounds; round++)
+    {
+        foreach (var (path, times) in pages)
+        {
+            var text = path == "/traces" ? "dashboard-load request" : "dashboard-load record";
+            var clock = Stopwatch.StartNew();
+            await page.GotoAsync(new Uri(dashboard, path).ToString(), new() { WaitUntil = WaitUntilState.Commit });
+            await page.GetByText(text).First.WaitForAsync(new() { Timeout = 60_000 });
+            times.Add(clock.Elapsed.TotalMilliseconds);
+        }
+    }
+    return pages;
+}
 
 async Task PostAsync(string path, byte[] body)
 {
