@@ -129,7 +129,7 @@ public sealed class AppHostProcess : IAsyncDisposable
         while (true)
         {
             // A file left by an earlier, killed AppHost names that one's pid: not ours, keep waiting.
-            if (TryRead(path) is { } endpoints && endpoints.Resources["apphost"].Pids[0] == Pid && Output.Contains("Ctrl+C stops everything."))
+            if (TryRead(path) is { } endpoints && endpoints.Resources["apphost"].Pids[0] == Pid && Output.Contains(Orchestrator.LastStartLine))
             {
                 _endpoints = endpoints;
                 return;

@@ -10,6 +10,9 @@ namespace Q4.Hosting;
 internal sealed class Orchestrator(
     IReadOnlyList<Resource> resources, RunContext context, IHostApplicationLifetime lifetime) : BackgroundService
 {
+    /// <summary>The last line the AppHost prints once the graph is up (tools reading its output wait for it).</summary>
+    internal const string LastStartLine = "Ctrl+C stops everything.";
+
     private Exception? _firstFailure;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -47,7 +50,7 @@ internal sealed class Orchestrator(
             };
             context.Log.Info($"  {resource.Name.PadRight(width)}{where}");
         }
-        context.Log.Info($"Logs: {context.State.LogsDirectory}. Endpoints and connection strings: {context.State.EndpointsPath}. Ctrl+C stops everything.");
+        context.Log.Info($"Logs: {context.State.LogsDirectory}. Endpoints and connection strings: {context.State.EndpointsPath}. {LastStartLine}");
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)

@@ -67,13 +67,14 @@ var result = new Dictionary<string, object>
 foreach (var (path, times) in full)
 {
     var name = path.Trim('/');
-    var sorted = times.Order().ToArray();
     result[$"{name}FirstMs"] = Math.Round(times[0]);
-    result[$"{name}MedianMs"] = Math.Round(sorted[sorted.Length / 2]);
-    result[$"{name}MaxMs"] = Math.Round(sorted[^1]);
-    result[$"{name}BaselineMedianMs"] = Math.Round(baseline[path].Order().ElementAt(rounds / 2));
+    result[$"{name}MedianMs"] = Math.Round(Median(times));
+    result[$"{name}MaxMs"] = Math.Round(times.Max());
+    result[$"{name}BaselineMedianMs"] = Math.Round(Median(baseline[path]));
 }
 Console.WriteLine(JsonSerializer.Serialize(result));
+
+static double Median(List<double> times) => times.Order().ElementAt(times.Count / 2);
 
 // Opens each page `rounds` times, timing each from navigation to its first row of the load's data.
 async Task<Dictionary<string, List<double>>> TimePagesAsync()
