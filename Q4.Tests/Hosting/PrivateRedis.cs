@@ -24,12 +24,7 @@ public sealed class PrivateRedis : IAsyncDisposable
 
     public static async Task<PrivateRedis> StartAsync(CancellationToken cancellationToken)
     {
-        int port;
-        using (var listener = new TcpListener(IPAddress.Loopback, 0))
-        {
-            listener.Start();
-            port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
+        var port = Q4.Hosting.Ports.Free();
         var startInfo = new ProcessStartInfo("redis-server") { UseShellExecute = false, RedirectStandardOutput = true };
         foreach (var argument in (string[])["--port", port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
         {

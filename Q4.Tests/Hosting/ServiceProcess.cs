@@ -187,13 +187,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>A loopback port nothing listens on right now.</summary>
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    /// <summary>A loopback port nothing listens on right now, as the AppHost picks them.</summary>
+    public static int FreePort() => Q4.Hosting.Ports.Free();
 
     private void Append(string? line)
     {

@@ -184,12 +184,7 @@ public sealed class PublishedHealthTests(GraphFixture graph)
     }
 
     /// <summary>A loopback port nothing listens on: connections to it are refused at once.</summary>
-    private static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int ClosedPort() => Q4.Hosting.Ports.Free();
 
     /// <summary><c>Health__DetailsKey</c> from the process's environment, as the AppHost started it.</summary>
     private static string? HealthKeyOf(int pid) =>
