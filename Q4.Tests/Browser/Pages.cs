@@ -21,8 +21,11 @@ public static class Pages
         await page.GotoAsync($"/account/login?returnUrl={Uri.EscapeDataString(returnPath)}");
         await page.GetByLabel("Username or email").FillAsync(username);
         await page.GetByLabel("Password").FillAsync(Tokens.DevPassword);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == returnPath.Split('?')[0]);
+        // The way back crosses three processes (provider, front end's code exchange, the page itself); on two cores
+        // shared with the whole graph and the browser, a replica that was just started or resumed can take longer than
+        // Playwright's 15 s for one click: the click (which waits for the navigation it starts) and the return get 45 s.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync(new() { Timeout = 45_000 });
+        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == returnPath.Split('?')[0], new() { Timeout = 45_000 });
         await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Sign out" })).ToBeVisibleAsync();
     }
 
