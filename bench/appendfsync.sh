@@ -26,7 +26,7 @@ measure() { # <setting> <round>
   server=$!
   for _ in $(seq 1 50); do redis-cli -p "$port" PING >/dev/null 2>&1 && break; sleep 0.1; done
   redis-cli -p "$port" PING >/dev/null || { cat "$dir/redis.log"; echo "bench: redis-server did not start on port $port"; exit 1; }
-  raw_bid_lua "$dir/raw.csv" -h 127.0.0.1 -p "$port"
+  raw_bid_lua "$dir/raw.csv" Q4.ApiService/Bidding/bid.lua existing -h 127.0.0.1 -p "$port"
   stop_server
   echo "$1 $(tail -1 "$dir/raw.csv" | cut -d, -f2,5,7 | tr -d '"' | tr , ' ')" >>"$work/results.txt"
   tail -1 "$work/results.txt"

@@ -45,19 +45,7 @@ start_graph() { # [extra AppHost arguments...]
   redis_host=${redis%%:*}; rest=${redis#*:}; redis_port=${rest%%,*}; redis_password=${redis#*password=}
 }
 
-# bid.lua straight to Redis, 50 connections: every call a first bid on a fresh auction, seeded from the row values
-# passed last (ARGV 10..18, as the API passes them when Redis has no state), so each one is accepted and does all of
-# the accepted path's writes (state, global stream, event stream, publish). redis-benchmark's CSV goes to <file>; the
-# other arguments say which Redis (-h, -p, -a). Its keys are removed afterwards.
-raw_bid_lua() { # <file> <connection arguments...>
-  local out=$1 sha; shift
-  sha=$(redis-cli "$@" --no-auth-warning SCRIPT LOAD "$(cat Q4.ApiService/Bidding/bid.lua)")
-  redis-benchmark "$@" -n "${RAW_CALLS:-300000}" -c 50 -r 1000000000 --csv \
-    EVALSHA "$sha" 4 "q4:bench:a:__rand_int__" q4:bench:bids "q4:bench:a:__rand_int__:events" q4:bench:ends \
-    00000000-0000-0000-0000-000000000001 00000000-0000-0000-0000-000000000002 bench 100 "" 120000 1000 86400 q4:bench:events \
-    0 99999999999999 100 10 100 "" 0 "" 0 >"$out"
-  redis-cli "$@" --no-auth-warning EVAL "for _, k in ipairs(redis.call('KEYS', 'q4:bench:*')) do redis.call('UNLINK', k) end" 0 >/dev/null
-}
+source bench/raw.sh
 
 stop_graph() {
   kill -TERM "$apphost_pid"; wait "$apphost_pid" 2>/dev/null || true
