@@ -57,6 +57,7 @@ function done(summary, latency, requests)
     o = o + thread:get("others")
   end
   local seconds = summary.duration / 1e6
-  io.write(string.format("accepted %d conflicts %d other %d accepted_per_s %.0f p50_ms %.2f p99_ms %.2f\n",
-    c, x, o, c / seconds, latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+  io.write(string.format("accepted %d conflicts %d other %d accepted_per_s %.0f p50_ms %.2f p90_ms %.2f p99_ms %.2f p999_ms %.2f max_ms %.2f\n",
+    c, x, o, c / seconds, latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000,
+    latency:percentile(99.9) / 1000, latency.max / 1000))
 end

@@ -17,10 +17,10 @@
 -- startingPrice}, {'not_open', startsAt, endsAt, closed}, {'missing'}, or {'replay', answer} for a repeated key, where answer is
 -- the JSON array [bidId, amount, placedAt, endsAt, extended] of the accepted bid.
 
--- Cost: Redis runs nothing else while this runs, so every call here is paid by every client. The accepted path
--- makes seven: TIME, HMGET, two XADDs, one HSET for the whole new state, PUBLISH, and ZADD only when the end
--- moves (or the state was just seeded). Counters are computed here from what HMGET read, not incremented by
--- further calls.
+-- Cost: Redis runs nothing else while this runs, so every call here is paid by every client. A bid accepted on a
+-- live auction makes six calls (TIME, HMGET, two XADDs, PUBLISH, one HSET for the whole new state), a seventh
+-- (ZADD) only when the end moves or the state was just seeded. Counters are computed here from what HMGET read,
+-- not incremented by further calls.
 
 if KEYS[5] then
   local stored = redis.call('GET', KEYS[5])
