@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DURATION=${DURATION:-20s}
+WARMUP=${WARMUP:-20s}   # a fresh graph's first seconds under load are its slowest (JIT tiers, pools, caches)
 CONNECTIONS=${CONNECTIONS:-64}   # across both API replicas
 AUCTIONS=${AUCTIONS:-400}
 BIDDERS=${BIDDERS:-200}
@@ -23,8 +24,8 @@ for phase in warmup alone synced; do
   for i in $(seq 1 "$AUCTIONS"); do create_auction "$seller" "$ends"; done >"$work/auctions-$phase.txt"
 done
 
-echo "bench: warming up"
-load 5s warmup
+echo "bench: warming up ($WARMUP)"
+load "$WARMUP" warmup
 sync_pids=$(jq -r '.syncservice.pids[]' "$endpoints")
 echo "bench: HTTP bids for $DURATION, sync service paused (the bid path alone)"
 kill -STOP $sync_pids

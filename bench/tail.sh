@@ -10,6 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DURATION=${DURATION:-20s}
+WARMUP=${WARMUP:-20s}   # a fresh graph's first seconds under load are its slowest (JIT tiers, pools, caches)
 CONNECTIONS=${CONNECTIONS:-64}
 AUCTIONS=${AUCTIONS:-400}
 BIDDERS=${BIDDERS:-200}
@@ -32,10 +33,11 @@ runtime_of() { # <label>: GC pause seconds and collections, both replicas summed
 prepare() { # fresh auctions for every phase of this graph
   for i in $(seq 1 "$BIDDERS"); do token "$(printf 'bidder%03d' "$i")"; done >"$work/tokens.txt"
   local seller ends; seller=$(token alice); ends=$(date -u -d '+2 hours' +%Y-%m-%dT%H:%M:%SZ)
-  for phase in "$@"; do
+  for phase in "warmup-$graphs" "$@"; do
     for i in $(seq 1 "$AUCTIONS"); do create_auction "$seller" "$ends"; done >"$work/auctions-$phase.txt"
   done
-  load 5s warmup-$graphs 2>/dev/null || true
+  echo "bench: warming up ($WARMUP)"
+  load "$WARMUP" "warmup-$graphs"
 }
 
 phase() { # <label> <description>
