@@ -53,10 +53,23 @@ public sealed class StructuredLogsPageTests(DashboardGraph graph)
         await page.AssertAccessibleAsync();
         await page.ScreenshotAsync("dashboard-structured");
 
-        // The same filter set through the form: the other trace now.
-        await page.GetByRole(AriaRole.Textbox, new() { Name = "Trace id" }).FillAsync(other);
+        // The same filter set through the form: the other trace now. The field must hold what was typed before
+        // Apply is pressed; should the address not follow, the failure says where the page was and what it showed.
+        var traceField = page.GetByRole(AriaRole.Textbox, new() { Name = "Trace id" });
+        await traceField.FillAsync(other);
+        await Assertions.Expect(traceField).ToHaveValueAsync(other);
         await page.GetByRole(AriaRole.Button, new() { Name = "Apply" }).ClickAsync();
-        await page.WaitForURLAsync(url => url.Contains($"traceId={other}"));
+        try
+        {
+            await page.WaitForURLAsync(url => url.Contains($"traceId={other}"));
+        }
+        catch (TimeoutException exception)
+        {
+            var screenshot = await page.ScreenshotAsync("dashboard-structured-apply-failed");
+            throw new TimeoutException(
+                $"Apply did not move the address to trace {other}: it is {page.Url}, the field holds " +
+                $"'{await traceField.InputValueAsync()}'; screenshot {screenshot}.", exception);
+        }
         await Assertions.Expect(Messages(page).Filter(new() { HasText = otherAuction.ToString() })).ToBeVisibleAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Table, new() { Name = "Log records" }).GetByText(mineAuction.ToString())).ToHaveCountAsync(0);
 
