@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using Q4.Tests.Auctions;
 using Q4.Tests.Browser;
@@ -40,7 +41,7 @@ public sealed class SearchPageTests(DashboardGraph graph)
         {
             await page.GetByLabel("Text in span names, log messages and attribute values").FillAsync(auction.Id.ToString());
             await page.GetByRole(AriaRole.Button, new() { Name = "Search" }).ClickAsync();
-            await page.WaitForURLAsync(url => url.Contains(auction.Id.ToString()));
+            await Assertions.Expect(page).ToHaveURLAsync(new Regex(auction.Id.ToString()));
             await page.WaitForLiveAsync();
             return await spans.Filter(new() { HasText = "bid.place" }).CountAsync() > 0 && await logs.Filter(new() { HasText = "own_auction" }).CountAsync() > 0;
         }, Arrival, pollMs: 1000), "the span and the log record of the test's auction were not found");

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
+using System.Text.RegularExpressions;
 using Google.Protobuf;
 using Microsoft.Playwright;
 using Q4.Dashboard.Otlp;
@@ -40,7 +41,7 @@ public sealed class TracesPageTests(DashboardGraph graph)
         await page.ScreenshotAsync("dashboard-traces");
 
         await listed.ClickAsync();
-        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == $"/traces/{traceId}");
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex($"/traces/{traceId}(\\?|$)"));
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToContainTextAsync("/bids");
         var apiSpans = page.Locator("[data-resource='apiservice']");
         await Assertions.Expect(apiSpans.GetByRole(AriaRole.Button, new() { Name = "EVALSHA bid.lua" })).ToBeVisibleAsync(Arrival);
@@ -59,7 +60,7 @@ public sealed class TracesPageTests(DashboardGraph graph)
         await page.ScreenshotAsync("dashboard-trace");
         var batchTrace = await persistedBy.GetAttributeAsync("data-linked-trace");
         await persistedBy.ClickAsync();
-        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == $"/traces/{batchTrace}");
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex($"/traces/{batchTrace}(\\?|$)"));
         var syncSpans = page.Locator("[data-resource='syncservice']");
         await Assertions.Expect(syncSpans.GetByRole(AriaRole.Button, new() { Name = "sync.batch" })).ToBeVisibleAsync();
         // The PostgreSQL commands nest inside the batch (more syncservice spans than the batch itself).
@@ -67,11 +68,11 @@ public sealed class TracesPageTests(DashboardGraph graph)
 
         // And back: the batch's span link to the bid's trace is one click too.
         await page.Locator($"li a[data-linked-trace='{traceId}']").ClickAsync();
-        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == $"/traces/{traceId}");
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex($"/traces/{traceId}(\\?|$)"));
 
         // The journey: the API's request, the script, the wait in the stream, the batch and its PostgreSQL commands.
         await page.GetByRole(AriaRole.Link, new() { Name = "Show the bid's journey" }).ClickAsync();
-        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == $"/traces/{traceId}/journey");
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex($"/traces/{traceId}/journey(\\?|$)"));
         var steps = page.GetByRole(AriaRole.List, new() { Name = "Steps of the bid" });
         foreach (var step in new[] { "API request", "In the API", "Redis script", "Waiting in the bid stream", "Sync batch", "PostgreSQL" })
         {
