@@ -1,10 +1,26 @@
 -- wrk script: authenticated bids spread over many auctions. Each wrk process gets its own slice of the
 -- auctions, so two processes never bid on the same auction; within a process every bid on an auction is
 -- 10 above the last one sent there, so almost every bid is accepted (a few lose a race and get 409).
--- Usage: wrk -t <threads> ... -s bid-load.lua <url> -- <tokens file> <auctions file> <process> <processes> <threads>
+-- Usage: wrk -t <threads> ... -s bid-load.lua <url> -- <tokens file> <auctions file> <process> <processes> <threads> [hot <since>]
+--
+-- hot: every connection of every process bids on the same auctions (one hot lot), each bid's amount read from the
+-- clock (100 + tens of microseconds since <since>, a Unix time every process shares), so bids rise as fast as they
+-- arrive and those overtaken in flight are refused as too low (409), as a crowd's are. The auction's minimum
+-- increment must be 1.
 
 local tokens, auctions, counters = {}, {}, {}
 local cursor = 0
+local hot, since = false, 0
+local ffi = require("ffi")
+ffi.cdef[[
+  typedef struct { long tv_sec; long tv_nsec; } q4_timespec;
+  int clock_gettime(int clock, q4_timespec *now);
+]]
+local now = ffi.new("q4_timespec")
+local function clock_amount()
+  ffi.C.clock_gettime(0, now) -- CLOCK_REALTIME: the same in every process
+  return 100 + math.floor(((tonumber(now.tv_sec) - since) * 1e6 + tonumber(now.tv_nsec) / 1e3) / 10)
+end
 created, conflicts, others = 0, 0, 0
 local threads = {}
 
@@ -24,11 +40,15 @@ end
 function init(args)
   tokens = lines(args[1])
   local all = lines(args[2])
-  -- Every thread of every process bids on auctions of its own.
-  local threadCount = tonumber(args[5])
-  local slice, slices = tonumber(args[3]) * threadCount + id, tonumber(args[4]) * threadCount
-  for i = 1, #all do
-    if (i - 1) % slices == slice then table.insert(auctions, all[i]) end
+  if args[6] == "hot" then
+    hot, since, auctions = true, tonumber(args[7]), all
+  else
+    -- Every thread of every process bids on auctions of its own.
+    local threadCount = tonumber(args[5])
+    local slice, slices = tonumber(args[3]) * threadCount + id, tonumber(args[4]) * threadCount
+    for i = 1, #all do
+      if (i - 1) % slices == slice then table.insert(auctions, all[i]) end
+    end
   end
   for i = 1, #auctions do counters[i] = 0 end
 end
@@ -38,7 +58,8 @@ function request()
   local a = (cursor - 1) % #auctions + 1
   counters[a] = counters[a] + 1
   local token = tokens[(cursor - 1) % #tokens + 1]
-  local body = string.format('{"amount":%d}', 100 + counters[a] * 10)
+  local amount = hot and clock_amount() or 100 + counters[a] * 10
+  local body = string.format('{"amount":%d}', amount)
   return wrk.format("POST", "/auctions/" .. auctions[a] .. "/bids",
     { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. token }, body)
 end

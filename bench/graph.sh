@@ -37,6 +37,11 @@ start_graph() { # [extra AppHost arguments...]
   endpoints="$work/state-$graphs/endpoints.json"
   for _ in $(seq 1 240); do [ -f "$endpoints" ] && break; sleep 0.5; done
   [ -f "$endpoints" ] || { cat "$work/apphost.log"; echo "bench: the graph did not start"; exit 1; }
+  read_endpoints
+}
+
+# The addresses and secrets of a started graph, from its endpoints.json ($endpoints).
+read_endpoints() {
   identity=$(jq -r '.identity.urls[0]' "$endpoints")
   api0=$(jq -r '.apiservice.urls[0]' "$endpoints")
   api1=$(jq -r '.apiservice.urls[1]' "$endpoints")
@@ -65,6 +70,19 @@ load() { # <seconds> <label>
 sum() { awk -v f="$2" '/^accepted /{for(i=1;i<=NF;i++) if($i==f) s+=$(i+1)} END{printf "%.0f", s}' "$work/$1"-*.txt; }
 worst() { awk -v f="$2" '/^accepted /{for(i=1;i<=NF;i++) if($i==f && $(i+1)>m) m=$(i+1)} END{printf "%.2f", m}' "$work/$1"-*.txt; }
 
+# Prometheus text of one replica: the sum of every series of a metric (all generations, all kinds).
+metric() { # <url> <name>
+  curl -sf "$1/metrics" | awk -v n="$2" '$1 ~ "^"n"({|$)" {s+=$NF} END{printf "%.6f", s}'
+}
+runtime_of() { # GC pause seconds and collections, both replicas summed
+  local pause=0 collections=0
+  for url in "$api0" "$api1"; do
+    pause=$(awk -v a="$pause" -v b="$(metric "$url" dotnet_gc_pause_time_seconds_total)" 'BEGIN{print a+b}')
+    collections=$(awk -v a="$collections" -v b="$(metric "$url" dotnet_gc_collections_total)" 'BEGIN{print a+b}')
+  done
+  echo "$pause $collections"
+}
+
 rcli() { redis-cli -h "$redis_host" -p "$redis_port" -a "$redis_password" --no-auth-warning "$@"; }
 
 psql_q() {
@@ -78,7 +96,7 @@ token() {
     -d grant_type=password -d client_id=q4-cli -d "username=$1" -d password=dev-password | jq -r .access_token
 }
 
-create_auction() { # <token> <ends at>
+create_auction() { # <token> <ends at> [minimum increment, 10]
   curl -sf "$api0/auctions" -H "Authorization: Bearer $1" -H 'Content-Type: application/json' \
-    -d "{\"title\":\"Bench lot\",\"description\":\"\",\"startingPrice\":100,\"minIncrement\":10,\"endsAt\":\"$2\"}" | jq -r .id
+    -d "{\"title\":\"Bench lot\",\"description\":\"\",\"startingPrice\":100,\"minIncrement\":${3:-10},\"endsAt\":\"$2\"}" | jq -r .id
 }

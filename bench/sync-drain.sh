@@ -21,20 +21,12 @@ done >"$work/bidders.txt"
 sync_pids=$(jq -r '.syncservice.pids[]' "$endpoints")
 echo "bench: pausing the sync service ($sync_pids) and writing $BACKLOG entries to q4:bids"
 kill -STOP $sync_pids
-fill='
-local n, auctions, bidders, base = tonumber(ARGV[1]), cjson.decode(ARGV[2]), cjson.decode(ARGV[3]), tonumber(ARGV[4])
-for i = 1, n do
-  local a = auctions[(i % #auctions) + 1]
-  redis.call("XADD", KEYS[1], "*", "auction", a, "bidder", bidders[(i % #bidders) + 1], "bidderName", "Bench bidder",
-    "amount", string.format("%.0f", base + i), "placedAt", "1800000000000", "endsAt", "1800000000000", "traceparent", "")
-end
-return n'
 auctions_json=$(jq -R . "$work/auctions.txt" | jq -sc .)
 bidders_json=$(jq -R . "$work/bidders.txt" | jq -sc .)
 chunk=100000
 for ((done_=0; done_<BACKLOG; done_+=chunk)); do
   n=$(( BACKLOG - done_ < chunk ? BACKLOG - done_ : chunk ))
-  rcli EVAL "$fill" 1 q4:bids "$n" "$auctions_json" "$bidders_json" "$((1000 + done_))" >/dev/null
+  rcli EVAL "$(cat bench/fill.lua)" 1 q4:bids "$n" "$auctions_json" "$bidders_json" "$((1000 + done_))" >/dev/null
 done
 rcli XINFO GROUPS q4:bids | paste - - | head -20 >"$work/group-before.txt"
 

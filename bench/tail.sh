@@ -17,19 +17,6 @@ BIDDERS=${BIDDERS:-200}
 source bench/graph.sh
 results="$work/tail.txt"
 
-# Prometheus text of one replica: the sum of every series of a metric (all generations, all kinds).
-metric() { # <url> <name>
-  curl -sf "$1/metrics" | awk -v n="$2" '$1 ~ "^"n"({|$)" {s+=$NF} END{printf "%.6f", s}'
-}
-runtime_of() { # <label>: GC pause seconds and collections, both replicas summed
-  local pause=0 collections=0
-  for url in "$api0" "$api1"; do
-    pause=$(awk -v a="$pause" -v b="$(metric "$url" dotnet_gc_pause_time_seconds_total)" 'BEGIN{print a+b}')
-    collections=$(awk -v a="$collections" -v b="$(metric "$url" dotnet_gc_collections_total)" 'BEGIN{print a+b}')
-  done
-  echo "$pause $collections"
-}
-
 prepare() { # fresh auctions for every phase of this graph
   for i in $(seq 1 "$BIDDERS"); do token "$(printf 'bidder%03d' "$i")"; done >"$work/tokens.txt"
   local seller ends; seller=$(token alice); ends=$(date -u -d '+2 hours' +%Y-%m-%dT%H:%M:%SZ)

@@ -202,6 +202,13 @@ foreach (var (bidId, _) in pending)
 }
 
 var sorted = latencies.Order().ToArray();
+// How many deliveries took up to each bound (milliseconds), for the report's histogram; the last bucket is open.
+double[] bounds = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000];
+var histogram = bounds.Select((bound, i) => new
+{
+    upToMs = bound,
+    count = sorted.Count(ms => ms <= bound && (i == 0 || ms > bounds[i - 1])),
+}).Append(new { upToMs = double.PositiveInfinity, count = sorted.Count(ms => ms > bounds[^1]) }).ToArray();
 double Percentile(double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p / 100 * sorted.Length) - 1)];
 Console.WriteLine(JsonSerializer.Serialize(new
 {
@@ -218,7 +225,10 @@ Console.WriteLine(JsonSerializer.Serialize(new
     lost = expected - (Interlocked.Read(ref received) - duplicates),
     duplicates,
     p50Ms = Math.Round(Percentile(50), 1),
+    p90Ms = Math.Round(Percentile(90), 1),
     p99Ms = Math.Round(Percentile(99), 1),
+    p999Ms = Math.Round(Percentile(99.9), 1),
     maxMs = Math.Round(sorted.LastOrDefault(), 1),
     bytesPerWatcher = pid is null ? 0 : (rssAfter - rssBefore) / watchers,
-}));
+    histogram,
+}, new JsonSerializerOptions(json) { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
