@@ -1,7 +1,10 @@
 -- wrk script: authenticated bids spread over many auctions. Each wrk process gets its own slice of the
 -- auctions, so two processes never bid on the same auction; within a process every bid on an auction is
 -- 10 above the last one sent there, so almost every bid is accepted (a few lose a race and get 409).
--- Usage: wrk -t <threads> ... -s bid-load.lua <url> -- <tokens file> <auctions file> <process> <processes> <threads> [hot <since>]
+-- Usage: wrk -t <threads> ... -s bid-load.lua <url> -- <tokens file> <auctions file> <process> <processes> <threads> [from <amount> | hot <since>]
+--
+-- from: the first bid on each auction is <amount> + 10 instead of 110, so that a later load can bid on the same
+-- auctions again (start above the highest amount an earlier load can have reached).
 --
 -- hot: every connection of every process bids on the same auctions (one hot lot), each bid's amount read from the
 -- clock (100 + tens of microseconds since <since>, a Unix time every process shares), so bids rise as fast as they
@@ -10,7 +13,7 @@
 
 local tokens, auctions, counters = {}, {}, {}
 local cursor = 0
-local hot, since = false, 0
+local hot, since, base = false, 0, 100
 local ffi = require("ffi")
 ffi.cdef[[
   typedef struct { long tv_sec; long tv_nsec; } q4_timespec;
@@ -43,6 +46,7 @@ function init(args)
   if args[6] == "hot" then
     hot, since, auctions = true, tonumber(args[7]), all
   else
+    if args[6] == "from" then base = tonumber(args[7]) end
     -- Every thread of every process bids on auctions of its own.
     local threadCount = tonumber(args[5])
     local slice, slices = tonumber(args[3]) * threadCount + id, tonumber(args[4]) * threadCount
@@ -58,7 +62,7 @@ function request()
   local a = (cursor - 1) % #auctions + 1
   counters[a] = counters[a] + 1
   local token = tokens[(cursor - 1) % #tokens + 1]
-  local amount = hot and clock_amount() or 100 + counters[a] * 10
+  local amount = hot and clock_amount() or base + counters[a] * 10
   local body = string.format('{"amount":%d}', amount)
   return wrk.format("POST", "/auctions/" .. auctions[a] .. "/bids",
     { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. token }, body)

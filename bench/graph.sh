@@ -2,10 +2,11 @@
 # and stops it on exit. Defines $work, $endpoints, $identity, $api0, $api1 and the helpers below.
 
 missing=()
-for tool in wrk jq redis-benchmark curl psql; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+for tool in wrk jq redis-benchmark curl psql pgbench; do command -v "$tool" >/dev/null || missing+=("$tool"); done
 if [ ${#missing[@]} -gt 0 ]; then
   packages=("${missing[@]/redis-benchmark/redis-tools}")
   packages=("${packages[@]/psql/postgresql-client}")
+  packages=("${packages[@]/pgbench/postgresql}")
   echo "bench: installing ${packages[*]}"
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${packages[@]}" >/dev/null
@@ -58,12 +59,14 @@ stop_graph() {
 }
 
 # HTTP bids with bench/bid-load.lua: one wrk per API replica, CONNECTIONS in all, each on its own half of the
-# auctions in $work/auctions-<label>.txt; wrk's report goes to $work/<label>-<replica>.txt.
-load() { # <seconds> <label>
-  local half=$(( ${CONNECTIONS:-64} / 2 ))
-  wrk -t1 -c"$half" -d"$1" --latency -s bench/bid-load.lua "$api0" -- "$work/tokens.txt" "$work/auctions-$2.txt" 0 2 1 >"$work/$2-0.txt" &
+# auctions in $work/auctions-<label>.txt (or the file given), bids rising from 110 (or above the amount given);
+# wrk's report goes to $work/<label>-<replica>.txt.
+load() { # <seconds> <label> [auctions file] [first amount]
+  local half=$(( ${CONNECTIONS:-64} / 2 )) auctions=${3:-$work/auctions-$2.txt} from=()
+  [ -n "${4:-}" ] && from=(from "$4")
+  wrk -t1 -c"$half" -d"$1" --latency -s bench/bid-load.lua "$api0" -- "$work/tokens.txt" "$auctions" 0 2 1 "${from[@]}" >"$work/$2-0.txt" &
   local first=$!
-  wrk -t1 -c"$half" -d"$1" --latency -s bench/bid-load.lua "$api1" -- "$work/tokens.txt" "$work/auctions-$2.txt" 1 2 1 >"$work/$2-1.txt"
+  wrk -t1 -c"$half" -d"$1" --latency -s bench/bid-load.lua "$api1" -- "$work/tokens.txt" "$auctions" 1 2 1 "${from[@]}" >"$work/$2-1.txt"
   wait "$first"
 }
 # Of a load's reports: the sum of a field over both replicas, and the larger of the two.
