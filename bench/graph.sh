@@ -73,17 +73,20 @@ load() { # <seconds> <label> [auctions file] [first amount]
 sum() { awk -v f="$2" '/^accepted /{for(i=1;i<=NF;i++) if($i==f) s+=$(i+1)} END{printf "%.0f", s}' "$work/$1"-*.txt; }
 worst() { awk -v f="$2" '/^accepted /{for(i=1;i<=NF;i++) if($i==f && $(i+1)>m) m=$(i+1)} END{printf "%.2f", m}' "$work/$1"-*.txt; }
 
-# Prometheus text of one replica: the sum of every series of a metric (all generations, all kinds).
-metric() { # <url> <name>
-  curl -sf "$1/metrics" | awk -v n="$2" '$1 ~ "^"n"({|$)" {s+=$NF} END{printf "%.6f", s}'
+# Of a replica's Prometheus text (its /metrics): the sum of every series of a metric (all generations, all kinds).
+total() { # <text> <name>
+  awk -v n="$2" '$1 ~ "^"n"({|$)" {s+=$NF} END{printf "%.6f", s}' <<<"$1"
 }
-runtime_of() { # GC pause seconds and collections, both replicas summed
-  local pause=0 collections=0
+runtime_of() { # both replicas summed: GC pause seconds, collections, lock contentions, thread-pool threads
+  local pause=0 collections=0 contentions=0 threads=0 m
   for url in "$api0" "$api1"; do
-    pause=$(awk -v a="$pause" -v b="$(metric "$url" dotnet_gc_pause_time_seconds_total)" 'BEGIN{print a+b}')
-    collections=$(awk -v a="$collections" -v b="$(metric "$url" dotnet_gc_collections_total)" 'BEGIN{print a+b}')
+    m=$(curl -sf "$url/metrics" || true)
+    pause=$(awk -v a="$pause" -v b="$(total "$m" dotnet_gc_pause_time_seconds_total)" 'BEGIN{print a+b}')
+    collections=$(awk -v a="$collections" -v b="$(total "$m" dotnet_gc_collections_total)" 'BEGIN{print a+b}')
+    contentions=$(awk -v a="$contentions" -v b="$(total "$m" dotnet_monitor_lock_contentions_total)" 'BEGIN{print a+b}')
+    threads=$(awk -v a="$threads" -v b="$(total "$m" dotnet_thread_pool_thread_count_total)" 'BEGIN{print a+b}')
   done
-  echo "$pause $collections"
+  echo "$pause $collections $contentions $threads"
 }
 
 rcli() { redis-cli -h "$redis_host" -p "$redis_port" -a "$redis_password" --no-auth-warning "$@"; }

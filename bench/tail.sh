@@ -29,9 +29,9 @@ prepare() { # fresh auctions for every phase of this graph
 
 phase() { # <label> <description>
   echo "bench: $2 ($DURATION)"
-  read -r pause0 gcs0 < <(runtime_of)
+  read -r pause0 gcs0 _ < <(runtime_of)
   load "$DURATION" "$1"
-  read -r pause1 gcs1 < <(runtime_of)
+  read -r pause1 gcs1 _ < <(runtime_of)
   local seconds=${DURATION%s}
   printf '%-16s %7s %8s %8s %8s %9s %9s %8s %9s   %s\n' "$1" "$(sum "$1" accepted_per_s)" "$(worst "$1" p50_ms)" \
     "$(worst "$1" p90_ms)" "$(worst "$1" p99_ms)" "$(worst "$1" p999_ms)" "$(worst "$1" max_ms)" \

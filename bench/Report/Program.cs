@@ -19,6 +19,7 @@ var lag = ReadTable(Path.Combine(folder, "lag.tsv")).Select(r => (Seconds: Numbe
 var live = new[] { "api", "frontend" }.Where(l => File.Exists(Path.Combine(folder, $"live-{l}.json")))
     .ToDictionary(l => l, l => JsonNode.Parse(File.ReadAllText(Path.Combine(folder, $"live-{l}.json")))!);
 
+string Threads(string load) => $"{S($"{load}.thread_pool_threads_before")} → {S($"{load}.thread_pool_threads")}";
 double F(string key) => figures.TryGetValue(key, out var value) ? Number(value) : double.NaN;
 string S(string key) => figures.GetValueOrDefault(key, "?");
 
@@ -47,8 +48,8 @@ md.AppendLine($"{meta.GetValueOrDefault("connections")} connections over both AP
               "bid's amount from the clock, so those overtaken in flight are refused (409) as a crowd's are. Percentiles are the " +
               "slower replica's. The raw loads run `redis-benchmark` (50 connections) against the same Redis right after: " +
               "`bid.lua` on live auctions, and `bench/cas.lua`, the least a bid could cost (read a number, compare, set).").AppendLine();
-md.AppendLine("| load | accepted/s | refused/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | p99 / p50 | GC ms/s | of raw bid.lua | of raw cas |");
-md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
+md.AppendLine("| load | accepted/s | refused/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | p99 / p50 | GC ms/s | lock contentions/s | pool threads | of raw bid.lua | of raw cas |");
+md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
 var rawBid = F("bids.raw_bid_lua.calls_per_s");
 var rawCas = F("bids.raw_cas.calls_per_s");
 foreach (var (label, name) in new[] { ("spread", "HTTP, spread"), ("hot", "HTTP, one hot auction") })
@@ -58,10 +59,14 @@ foreach (var (label, name) in new[] { ("spread", "HTTP, spread"), ("hot", "HTTP,
     var toCas = Of($"bids {label}: accepted/s", accepted, "raw EVALSHA cas.lua", rawCas);
     md.AppendLine($"| {name} | {N(accepted)} | {N(F($"bids.{label}.refused_per_s"))} | {S($"bids.{label}.p50_ms")} | {S($"bids.{label}.p90_ms")} | " +
                   $"{S($"bids.{label}.p99_ms")} | {S($"bids.{label}.p999_ms")} | {S($"bids.{label}.max_ms")} | " +
-                  $"{F($"bids.{label}.p99_ms") / F($"bids.{label}.p50_ms"):0.0} × | {S($"bids.{label}.gc_ms_per_s")} | {P(toBid.Value)} | {P(toCas.Value)} |");
+                  $"{F($"bids.{label}.p99_ms") / F($"bids.{label}.p50_ms"):0.0} × | {S($"bids.{label}.gc_ms_per_s")} | {S($"bids.{label}.lock_contentions_per_s")} | " +
+                  $"{Threads($"bids.{label}")} | {P(toBid.Value)} | {P(toCas.Value)} |");
 }
-md.AppendLine($"| raw EVALSHA `bid.lua` | {N(rawBid)} | | {S("bids.raw_bid_lua.p50_ms")} | | {S("bids.raw_bid_lua.p99_ms")} | | | | | | {P(Of("raw bid.lua: calls/s", rawBid, "raw EVALSHA cas.lua", rawCas).Value)} |");
-md.AppendLine($"| raw EVALSHA `cas.lua` | {N(rawCas)} | | {S("bids.raw_cas.p50_ms")} | | {S("bids.raw_cas.p99_ms")} | | | | | | |");
+md.AppendLine($"| raw EVALSHA `bid.lua` | {N(rawBid)} | | {S("bids.raw_bid_lua.p50_ms")} | | {S("bids.raw_bid_lua.p99_ms")} | | | | | | | | {P(Of("raw bid.lua: calls/s", rawBid, "raw EVALSHA cas.lua", rawCas).Value)} |");
+md.AppendLine($"| raw EVALSHA `cas.lua` | {N(rawCas)} | | {S("bids.raw_cas.p50_ms")} | | {S("bids.raw_cas.p99_ms")} | | | | | | | | |");
+md.AppendLine().AppendLine("GC ms/s: the garbage collector's pauses in both API replicas together, per second of load. Lock contentions: " +
+                           "both replicas' .NET monitor contentions per second. Pool threads: both replicas' thread-pool threads before " +
+                           "→ after the load; a pool that grows under load is one whose work items waited for a thread.");
 var errors = F("bids.spread.errors") + F("bids.hot.errors");
 md.AppendLine().AppendLine($"Answers other than 201 and 409: {N(errors)}. Goal for the spread load's tail: p99 ≤ 50 ms and ≤ 5 × p50 " +
                            $"({(F("bids.spread.p99_ms") <= 50 && F("bids.spread.p99_ms") <= 5 * F("bids.spread.p50_ms") ? "met" : "not met")}).");
@@ -131,12 +136,13 @@ md.AppendLine($"Drain: with the sync service paused, {N(F("sync.backlog"))} bids
 md.AppendLine().AppendLine("## 6. Durability: Redis's appendfsync").AppendLine();
 md.AppendLine($"The spread load again, {meta.GetValueOrDefault("duration")} per phase on the same warm graph, switching with `CONFIG SET`; " +
               $"`always` twice, before and after, so the drift between phases shows. The AppHost ships `{S("durability.shipped")}`.").AppendLine();
-md.AppendLine("| appendfsync | accepted/s | p50 ms | p99 ms | p99.9 ms | GC ms/s |");
-md.AppendLine("|---|---|---|---|---|---|");
+md.AppendLine("| appendfsync | accepted/s | p50 ms | p99 ms | p99.9 ms | GC ms/s | lock contentions/s | pool threads |");
+md.AppendLine("|---|---|---|---|---|---|---|---|");
 foreach (var label in new[] { "always-1", "everysec", "always-2" })
 {
     md.AppendLine($"| {label} | {N(F($"durability.{label}.accepted_per_s"))} | {S($"durability.{label}.p50_ms")} | {S($"durability.{label}.p99_ms")} | " +
-                  $"{S($"durability.{label}.p999_ms")} | {S($"durability.{label}.gc_ms_per_s")} |");
+                  $"{S($"durability.{label}.p999_ms")} | {S($"durability.{label}.gc_ms_per_s")} | " +
+                  $"{S($"durability.{label}.lock_contentions_per_s")} | {Threads($"durability.{label}")} |");
 }
 var always = (F("durability.always-1.accepted_per_s") + F("durability.always-2.accepted_per_s")) / 2;
 md.AppendLine().AppendLine($"`always` (the mean of its two phases) / `everysec`: " +
