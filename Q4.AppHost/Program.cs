@@ -16,8 +16,11 @@ var identity = builder.AddProject<Projects.Q4_DevIdentity>("identity")
 var migrations = builder.AddProject<Projects.Q4_MigrationService>("migrations")
     .WithReference(db).WaitFor(db);
 
+// The bid path allocates little per bid but takes many bids: a 64 MiB gen0 budget per heap collects a third as often
+// as the default and cuts GC pauses and the tail (bench/gc.sh), for about 50 MiB more working set per replica.
 var api = builder.AddProject<Projects.Q4_ApiService>("apiservice")
     .WithReplicas(2).PublishWithAutoscaling(maxReplicas: 10)
+    .WithEnvironment("DOTNET_GCgen0size", "0x4000000")
     .WithReference(redis).WaitFor(redis)
     .WithReference(db).WaitForCompletion(migrations)
     .WithReference(storage).WaitFor(storage)
