@@ -155,4 +155,26 @@ public sealed class LiveEventsTests(GraphFixture graph)
         Assert.Equal(["bid", "bid"], replayed.Select(e => e.Type));
         Assert.Equal([140L, 150L], replayed.Select(e => e.Data.GetProperty("amount").GetInt64()));
     }
+
+    [Fact]
+    public async Task A_bidder_name_that_JSON_must_escape_arrives_as_written_live_and_replayed()
+    {
+        // bid.lua writes the live event's JSON itself: quotes, backslashes, slashes and non-ASCII must survive it.
+        const string name = "Zo\u00eb \"Q\" O'Brien \\ </b> \u00e5\u00df \U0001F989";
+        using var seller = TestUser.Fresh(App);
+        using var bidder = TestUser.Fresh(App, name);
+        var auction = await seller.CreateAuctionAsync();
+        using var feed = await AuctionClient.OpenFeedAsync(App.CreateHttpClient("apiservice", 1), auction.Id);
+
+        var placed = await bidder.PlaceBidAsync(auction.Id, 100, replica: 0);
+
+        Assert.Equal(name, placed.Bidder.Name);
+        var live = Assert.Single(await feed.TakeAsync(1));
+        Assert.Equal(placed.Id, live.Data.GetProperty("id").GetString());
+        Assert.Equal(name, live.Data.GetProperty("bidder").GetProperty("name").GetString());
+        using var replay = await AuctionClient.OpenFeedAsync(App.CreateHttpClient("apiservice", 0), auction.Id, lastEventId: "0-0");
+        var replayed = Assert.Single(await replay.TakeAsync(1));
+        Assert.Equal(live.Id, replayed.Id);
+        Assert.Equal(name, replayed.Data.GetProperty("bidder").GetProperty("name").GetString());
+    }
 }
