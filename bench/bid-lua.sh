@@ -3,8 +3,8 @@
 # throwaway redis-server run as the AppHost runs it (append-only file, here with `everysec`, so the disk's fsync does
 # not hide the script's own cost). Every load gets a fresh server (what one load leaves behind, such as 300 000 freed
 # streams, must not slow the next), and within a round every load takes its turn, so all of them see the same machine
-# (the two scripts swap places every other round). Besides the rate, Redis's own count of microseconds per call (INFO commandstats),
-# which a busy load generator on the same cores does not blur.
+# (the two scripts swap places every other round). Redis runs on the last core, the load generator on the others.
+# Besides the rate, Redis's own count of microseconds per call (INFO commandstats).
 #   bench/bid-lua.sh                 the working tree's bid.lua, 3 rounds of 300 000 calls per load
 #   bench/bid-lua.sh <revision>      the same, and bid.lua as it was at <revision> beside it (before and after)
 #   ROUNDS=5 RAW_CALLS=500000 bench/bid-lua.sh
@@ -45,12 +45,17 @@ measure() { # <label> <command in commandstats> <raw function and its arguments.
 
 start_server() {
   local dir="$work/server-$RANDOM$RANDOM"; mkdir -p "$dir"
-  redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --appendonly yes --appendfsync everysec --save "" \
+  taskset -c "$server_core" redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --appendonly yes --appendfsync everysec --save "" \
     --logfile "$dir/redis.log" &
   server=$!
   for _ in $(seq 1 50); do redis-cli "${connection[@]}" PING >/dev/null 2>&1 && break; sleep 0.1; done
 }
 
+# Redis on a core of its own and the load generator on the other, as a deployment would give Redis its own core: the
+# two no longer take turns on one core, which made the same script's µs per call vary by half from load to load.
+cores=$(nproc)
+server_core=$((cores - 1))
+[ "$server_core" -gt 0 ] && taskset -pc "0-$((server_core - 1))" $$ >/dev/null
 echo "bench: $ROUNDS rounds of ${RAW_CALLS:-300000} calls per load, 50 connections, a fresh server per load"
 for round in $(seq 1 "$ROUNDS"); do
   # Every other round the other script first, so neither always runs on the warmer machine.
@@ -73,8 +78,8 @@ cas=$(median cas.lua 2)
 set_rate=$(median SET 2)
 report="bench/results/bid-lua-$(date -u +%Y-%m-%dT%H%M%SZ).txt"
 {
-  echo "What bid.lua costs Redis, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, redis $(redis-server --version | cut -d' ' -f3 | cut -d= -f2), commit $(git rev-parse --short HEAD)$([ -n "$before" ] && echo ", before = bid.lua at $before")"
-  echo "redis-benchmark, 50 connections, ${RAW_CALLS:-300000} calls per load, $ROUNDS rounds (a fresh server per load, appendfsync everysec); medians"
+  echo "What bid.lua costs Redis, $(date -u +%Y-%m-%dT%H:%M:%SZ), $cores cores, redis $(redis-server --version | cut -d' ' -f3 | cut -d= -f2), commit $(git rev-parse --short HEAD)$([ -n "$before" ] && echo ", before = bid.lua at $before")"
+  echo "redis-benchmark, 50 connections, ${RAW_CALLS:-300000} calls per load, $ROUNDS rounds (a fresh server per load on core $server_core, appendfsync everysec); medians"
   echo "  existing = bids on 400 live auctions with the API's arguments; fresh = every call the first bid on a new auction"
   printf '  %-26s %10s %8s %8s %10s %9s %9s\n' load calls/s "p50 ms" "p99 ms" "µs/call" "of cas" "of SET"
   for label in $(awk '{print $1}' "$work/results.txt" | awk '!seen[$1]++'); do
