@@ -44,7 +44,7 @@ foreach (var (key, value) in meta)
 // 1. Bids over HTTP.
 md.AppendLine().AppendLine("## 1. Bids over HTTP").AppendLine();
 md.AppendLine($"{meta.GetValueOrDefault("connections")} connections over both API replicas, {meta.GetValueOrDefault("duration")} each, the sync service persisting. " +
-              "Spread: bids over 400 live auctions, each 10 above the last sent there. Hot: every connection on one auction, each " +
+              $"Spread: bids over {meta["auctions"]} live auctions, each 10 above the last sent there. Hot: every connection on one auction, each " +
               "bid's amount from the clock, so those overtaken in flight are refused (409) as a crowd's are. Percentiles are the " +
               "slower replica's. The raw loads run `redis-benchmark` (50 connections) against the same Redis right after: " +
               "`bid.lua` on live auctions, and `bench/cas.lua`, the least a bid could cost (read a number, compare, set).").AppendLine();
@@ -94,7 +94,7 @@ md.AppendLine($"wrk over both API replicas, {meta.GetValueOrDefault("connections
 md.AppendLine("| request | requests/s | p50 ms | p90 ms | p99 ms | of /alive | errors |");
 md.AppendLine("|---|---|---|---|---|---|---|");
 var alive = F("reads.alive.requests_per_s");
-foreach (var (label, name) in new[] { ("alive", "`GET /alive`"), ("list", "`GET /auctions?status=live&sort=endsAt&limit=20`"), ("auction", "`GET /auctions/{id}`, 400 in turn") })
+foreach (var (label, name) in new[] { ("alive", "`GET /alive`"), ("list", "`GET /auctions?status=live&sort=endsAt&limit=20`"), ("auction", $"`GET /auctions/{{id}}`, {meta["auctions"]} in turn") })
 {
     var rate = F($"reads.{label}.requests_per_s");
     var share = label == "alive" ? "" : P(Of($"reads {label}: requests/s", rate, "GET /alive", alive).Value);
